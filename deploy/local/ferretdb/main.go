@@ -1,0 +1,71 @@
+// Command rinnovo-ferretdb runs an embedded FerretDB (MongoDB wire protocol)
+// with the SQLite backend, for local development and integration tests.
+//
+// Usage:
+//
+//	rinnovo-ferretdb -listen-addr 127.0.0.1:27017 -data-dir /path/to/dir
+//
+// It stops cleanly on SIGTERM or SIGINT.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+func main() {
+	listenAddr := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
+	dataDir := flag.String("data-dir", "", "directory holding the SQLite databases (required)")
+	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn or error")
+	flag.Parse()
+
+	if err := run(*listenAddr, *dataDir, *logLevel); err != nil {
+		fmt.Fprintf(os.Stderr, "rinnovo-ferretdb: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(listenAddr, dataDir, logLevel string) error {
+	if dataDir == "" {
+		return fmt.Errorf("-data-dir is required")
+	}
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		return fmt.Errorf("bad -log-level %q: %w", logLevel, err)
+	}
+
+	dir, err := filepath.Abs(dataDir)
+	if err != nil {
+		return err
+	}
+
+	if err = os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: listenAddr},
+		Logger:    logger,
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + dir + "/",
+	})
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	return f.Run(ctx)
+}

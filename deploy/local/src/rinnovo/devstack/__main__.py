@@ -1,0 +1,7 @@
+"""``python -m rinnovo.devstack``."""
+
+import sys
+
+from rinnovo.devstack.cli import main
+
+sys.exit(main())

@@ -1,0 +1,141 @@
+"""``rinnovo-devstack``: run the local Kafka + MongoDB-wire stack for development.
+
+    rinnovo-devstack up [--kafka-port N] [--mongo-port N] [--data-dir DIR] [--env-file FILE]
+    rinnovo-devstack install
+
+``up`` prints ``KAFKA_BOOTSTRAP_SERVERS=...`` and ``MONGODB_URL=...`` once both answer, then
+runs until Ctrl-C or SIGTERM and stops the servers cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from rinnovo.devstack._paths import cache_dir, default_data_dir
+from rinnovo.devstack.errors import DevStackError
+from rinnovo.devstack.ferretdb import ferretdb_version
+from rinnovo.devstack.kafka import kafka_version
+from rinnovo.devstack.stack import LocalStack, install_all
+
+log = logging.getLogger("rinnovo.devstack")
+
+
+class _Terminated(Exception):
+    pass
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated(signal.Signals(signum).name)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rinnovo-devstack",
+        description="Local Kafka + MongoDB-wire (FerretDB) servers for development and tests.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start the stack and run until Ctrl-C")
+    up.add_argument("--kafka-port", type=int, default=None, help="Kafka port (default: free)")
+    up.add_argument("--mongo-port", type=int, default=None, help="MongoDB port (default: free)")
+    up.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help=f"where data is kept between runs (default: {default_data_dir()})",
+    )
+    up.add_argument("--reset", action="store_true", help="delete the data dir first")
+    up.add_argument(
+        "--env-file", type=Path, default=None, help="also write the variables to this file"
+    )
+    up.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for readiness")
+
+    commands.add_parser("install", help="download/build the servers into the cache and exit")
+    commands.add_parser("info", help="print versions and cache location")
+    return parser
+
+
+def _up(args: argparse.Namespace) -> int:
+    data_dir: Path = (args.data_dir or default_data_dir()).absolute()
+    if args.reset and data_dir.exists():
+        shutil.rmtree(data_dir)
+    stack = LocalStack(
+        data_dir,
+        kafka_port=args.kafka_port,
+        mongo_port=args.mongo_port,
+        ready_timeout=args.timeout,
+    )
+    started = time.monotonic()
+    with stack:
+        lines = [f"{key}={value}" for key, value in stack.env().items()]
+        if args.env_file is not None:
+            args.env_file.write_text("".join(f"{line}\n" for line in lines))
+        for line in lines:
+            print(line, flush=True)
+        log.info(
+            "dev stack ready in %.1fs (data in %s); Ctrl-C to stop",
+            time.monotonic() - started,
+            data_dir,
+        )
+        servers = [server for server in (stack.kafka, stack.ferretdb) if server is not None]
+        try:
+            while True:
+                for server in servers:
+                    if not server.is_running:
+                        log.error("%s exited unexpectedly; see %s", server.name, server.log_file)
+                        return 1
+                time.sleep(0.5)
+        except (KeyboardInterrupt, _Terminated):
+            log.info("stopping the dev stack")
+        finally:
+            if args.env_file is not None:
+                args.env_file.unlink(missing_ok=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="devstack: %(message)s",
+        stream=sys.stderr,
+    )
+    if not args.verbose:
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    signal.signal(signal.SIGHUP, _raise_terminated)
+    try:
+        if args.command == "install":
+            started = time.monotonic()
+            install_all()
+            log.info(
+                "Kafka and FerretDB installed in %s (%.1fs)",
+                cache_dir(),
+                time.monotonic() - started,
+            )
+            return 0
+        if args.command == "info":
+            print(f"kafka {kafka_version()}")
+            print(f"ferretdb {ferretdb_version()}")
+            print(f"cache {cache_dir()}")
+            print(f"data {default_data_dir()}")
+            return 0
+        return _up(args)
+    except (KeyboardInterrupt, _Terminated):
+        return 130
+    except DevStackError as exc:
+        log.error("%s", exc)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

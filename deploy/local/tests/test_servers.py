@@ -1,0 +1,230 @@
+"""The real servers: Kafka round trip, the MongoDB operations we rely on, restarts, cleanup."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped,unused-ignore]
+from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+from rinnovo.devstack import FerretDBServer, LocalStack
+
+pytestmark = pytest.mark.integration
+
+
+def _topic() -> str:
+    return f"devstack-{uuid.uuid4().hex[:10]}"
+
+
+async def _produce(bootstrap: str, topic: str, *values: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(topic, value, key=b"k")
+    finally:
+        await producer.stop()
+
+
+async def _consume(bootstrap: str, topic: str, count: int) -> list[bytes]:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"g-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    values: list[bytes] = []
+    try:
+        async with asyncio.timeout(30.0):
+            while len(values) < count:
+                batch = await consumer.getmany(timeout_ms=200)
+                for records in batch.values():
+                    values.extend(record.value for record in records)
+    finally:
+        await consumer.stop()
+    return values
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if text in cmdline and _alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+async def test_produce_and_consume_one_message(local_stack: LocalStack) -> None:
+    topic = _topic()
+    await _produce(local_stack.kafka_bootstrap_servers, topic, b"hello")
+    assert await _consume(local_stack.kafka_bootstrap_servers, topic, 1) == [b"hello"]
+
+
+async def test_mongodb_operations_we_rely_on(local_stack: LocalStack) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(local_stack.mongodb_url)
+    try:
+        assert (await client.admin.command("ping"))["ok"] == 1.0
+        db = client[f"devstack_{uuid.uuid4().hex[:8]}"]
+        items = db["items"]
+        await items.create_index([("sku", ASCENDING)], unique=True)
+
+        await items.insert_one({"sku": "a", "version": 1, "tags": ["old"], "count": 0})
+        with pytest.raises(DuplicateKeyError):
+            await items.insert_one({"sku": "a", "version": 1})
+
+        # Optimistic concurrency: update only if the version is the one we read.
+        result = await items.update_one(
+            {"sku": "a", "version": 1},
+            {"$push": {"tags": "new"}, "$set": {"version": 2}, "$inc": {"count": 5}},
+        )
+        assert (result.matched_count, result.modified_count) == (1, 1)
+        result = await items.update_one(
+            {"sku": "a", "version": 2}, {"$pull": {"tags": "old"}, "$set": {"version": 2}}
+        )
+        assert result.matched_count == 1
+        stale = await items.update_one({"sku": "a", "version": 1}, {"$set": {"version": 9}})
+        assert stale.matched_count == 0
+
+        after = await items.find_one_and_update(
+            {"sku": "a", "version": 2},
+            {"$inc": {"count": 1}, "$set": {"version": 3}},
+            return_document=ReturnDocument.AFTER,
+        )
+        assert after is not None
+        assert (after["tags"], after["count"], after["version"]) == (["new"], 6, 3)
+
+        upserted = await items.update_one(
+            {"sku": "b"}, {"$setOnInsert": {"count": 0}, "$set": {"version": 1}}, upsert=True
+        )
+        assert upserted.upserted_id is not None
+        created = await items.find_one_and_update(
+            {"sku": "c"},
+            {"$setOnInsert": {"version": 1}, "$inc": {"count": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert created is not None
+        assert (created["version"], created["count"]) == (1, 1)
+        assert await items.count_documents({}) == 3
+        await client.drop_database(db.name)
+    finally:
+        await client.close()
+
+
+async def test_kafka_restart_keeps_port_and_messages(local_stack: LocalStack) -> None:
+    kafka = local_stack.kafka
+    if kafka is None:
+        pytest.skip("Kafka is external (KAFKA_BOOTSTRAP_SERVERS is set)")
+    bootstrap = local_stack.kafka_bootstrap_servers
+    topic = _topic()
+    await _produce(bootstrap, topic, b"before")
+    old_pid = kafka.pid
+
+    await kafka.stop_async()
+    assert old_pid is not None
+    assert not _alive(old_pid)
+    await kafka.start_async()
+    await kafka.wait_ready_async(120.0)
+
+    assert kafka.pid != old_pid
+    assert local_stack.kafka_bootstrap_servers == bootstrap
+    assert await _consume(bootstrap, topic, 1) == [b"before"]
+
+
+async def test_publish_survives_a_broker_outage(local_stack: LocalStack) -> None:
+    kafka = local_stack.kafka
+    if kafka is None:
+        pytest.skip("Kafka is external (KAFKA_BOOTSTRAP_SERVERS is set)")
+    bootstrap = local_stack.kafka_bootstrap_servers
+    topic = _topic()
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, request_timeout_ms=60000
+    )
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, b"first")
+        await kafka.kill_async()  # a crash, not a clean shutdown
+        pending = asyncio.ensure_future(producer.send_and_wait(topic, b"during outage"))
+        await asyncio.sleep(2.0)  # the broker stays down for a while
+        assert not pending.done()
+        await kafka.start_async()
+        await kafka.wait_ready_async(120.0)
+        await asyncio.wait_for(pending, 90.0)
+    finally:
+        await producer.stop()
+    assert sorted(await _consume(bootstrap, topic, 2)) == [b"during outage", b"first"]
+
+
+def test_stop_leaves_no_process(tmp_path: Path) -> None:
+    stack = LocalStack(tmp_path / "stack", environ={})
+    with stack:
+        assert stack.kafka is not None
+        assert stack.ferretdb is not None
+        pids = [stack.kafka.pid, stack.ferretdb.pid]
+        assert all(pid is not None and _alive(pid) for pid in pids)
+        assert len(_processes_mentioning(str(tmp_path))) == 2
+    assert not [pid for pid in pids if pid is not None and _alive(pid)]
+    assert _processes_mentioning(str(tmp_path)) == []
+    assert (tmp_path / "stack" / "kafka" / "server.log").stat().st_size > 0
+
+
+def test_servers_die_with_a_killed_parent(tmp_path: Path) -> None:
+    """PR_SET_PDEATHSIG: a SIGKILLed Python parent takes its servers along."""
+    script = (
+        "import sys, time\n"
+        "from rinnovo.devstack import FerretDBServer\n"
+        "server = FerretDBServer(sys.argv[1])\n"
+        "server.start()\n"
+        "server.wait_ready(60)\n"
+        "print(server.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path / "ferretdb")], stdout=subprocess.PIPE
+    )
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        assert _alive(child)
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def test_ferretdb_restart_keeps_data_and_port(tmp_path: Path) -> None:
+    from pymongo import MongoClient
+
+    with FerretDBServer(tmp_path / "ferretdb") as server:
+        url = server.url
+        with MongoClient[dict[str, Any]](url) as client:
+            client["db"]["c"].insert_one({"_id": 1, "v": "kept"})
+        server.restart()
+        assert server.url == url
+        with MongoClient[dict[str, Any]](url) as client:
+            assert client["db"]["c"].find_one({"_id": 1}) == {"_id": 1, "v": "kept"}

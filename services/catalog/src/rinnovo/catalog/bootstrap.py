@@ -1,0 +1,70 @@
+"""The catalog's composition root: settings, stores, seed, API, events."""
+
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+from rinnovo.catalog.adapters.seed_file import read_seed
+from rinnovo.catalog.adapters.snapshots import SnapshotStore
+from rinnovo.catalog.entrypoints.http import public_router
+from rinnovo.catalog.handlers import load_seed
+from rinnovo.contracts.catalog import (
+    ConventionCodeSnapshot,
+    ConventionCodeSnapshotPublished,
+    ProductSnapshot,
+    ProductSnapshotPublished,
+)
+from rinnovo.contracts.topics import CATALOG_CONVENTION_CODE, CATALOG_PRODUCT
+from rinnovo.runtime.clock import Clock, SystemClock
+from rinnovo.runtime.plugins import BuiltService
+from rinnovo.runtime.service import ServiceRuntime
+from rinnovo.runtime.settings import ServiceSettings
+
+NAME = "catalog"
+
+
+class CatalogSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="RINNOVO_CATALOG_", extra="ignore")
+
+    http_port: int = 8001
+    seed_file: Path | None = None
+    """A seed catalog other than the one shipped with the service."""
+
+
+def build(settings: CatalogSettings | None = None, clock: Clock | None = None) -> BuiltService:
+    settings = settings or CatalogSettings()
+    clock = clock or SystemClock()
+    runtime = ServiceRuntime(NAME, settings, clock)
+    products = SnapshotStore(
+        runtime.db["products"], ProductSnapshot, ProductSnapshotPublished, "product_id"
+    )
+    codes = SnapshotStore(
+        runtime.db["convention_codes"],
+        ConventionCodeSnapshot,
+        ConventionCodeSnapshotPublished,
+        "code",
+    )
+    runtime.produces(CATALOG_PRODUCT, CATALOG_CONVENTION_CODE)
+    runtime.with_outbox(products.collection)
+    runtime.with_outbox(codes.collection)
+
+    async def apply_seed() -> None:
+        await load_seed(read_seed(settings.seed_file), products, codes, clock)
+
+    runtime.on_startup(apply_seed)
+    app = runtime.http_app(
+        [public_router(products)],
+        title="Rinnovo catalog",
+        description="Products, options, prices, policies and convention codes.",
+    )
+    return BuiltService(app=app, runtime=runtime, host=settings.http_host, port=settings.http_port)
+
+
+class CatalogService:
+    name = NAME
+    description = "What can be sold and under which rules; published as compacted snapshots."
+
+    def build(self) -> BuiltService:
+        return build()
+
+
+service = CatalogService()

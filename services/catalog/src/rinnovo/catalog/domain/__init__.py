@@ -1,0 +1,1 @@
+"""The catalog's rules: pure, no I/O."""

@@ -1,0 +1,44 @@
+"""The orders service's own copy of the catalog, kept from the catalog's compacted topics.
+
+Orders never calls the catalog in the order flow. Each snapshot carries the aggregate
+version, so applying one is idempotent and out-of-date redeliveries change nothing.
+"""
+
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+from rinnovo.contracts.catalog import ConventionCodeSnapshot, ProductSnapshot
+
+S = TypeVar("S", bound=BaseModel)
+
+
+class Replica(Generic[S]):
+    def __init__(self, collection: AsyncCollection[dict[str, Any]], model: type[S]) -> None:
+        self.collection = collection
+        self._model = model
+
+    async def apply(self, id_: str, version: int, snapshot: S) -> bool:
+        """Keep the snapshot if it is newer than the one held; True if it was kept."""
+        try:
+            result = await self.collection.update_one(
+                {"_id": id_, "version": {"$lt": version}},
+                {"$set": {"version": version, "snapshot": snapshot.model_dump(mode="json")}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False  # a newer or the same version is already held
+        return result.modified_count == 1 or result.upserted_id is not None
+
+    async def get(self, id_: str) -> S | None:
+        doc = await self.collection.find_one({"_id": id_})
+        return None if doc is None else self._model.model_validate(doc["snapshot"])
+
+    async def all(self) -> list[S]:
+        cursor = self.collection.find({}).sort("_id")
+        return [self._model.model_validate(doc["snapshot"]) async for doc in cursor]
+
+
+ProductReplica = Replica[ProductSnapshot]
+CodeReplica = Replica[ConventionCodeSnapshot]

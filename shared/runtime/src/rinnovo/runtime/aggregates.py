@@ -1,0 +1,122 @@
+"""Version-guarded single-document writes that carry their events and their inbox.
+
+Every state change of an aggregate is one ``update_one`` that, together:
+- checks the version it read (optimistic concurrency; no lost updates),
+- sets the new state and bumps the version by one per event,
+- pushes the new events into the document's outbox (published later by the relay),
+- records the id of the event that caused it in the inbox (so a redelivery is a no-op).
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+from rinnovo.contracts import Event
+from rinnovo.runtime.events import Record
+from rinnovo.runtime.outbox import OUTBOX, PENDING
+
+INBOX = "inbox"
+VERSION = "version"
+INBOX_SIZE = 1000
+"""Event ids remembered per aggregate: far more than can be redelivered in practice,
+since one aggregate's events share a partition and offsets are committed after each one."""
+
+
+class VersionConflict(Exception):
+    """Someone else changed the aggregate since it was read; read again and retry."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """A new state of an aggregate and the events it emits."""
+
+    state: Mapping[str, Any]
+    events: Sequence[Event] = ()
+    caused_by: str | None = None
+    """Id of the consumed event that caused the change, recorded in the inbox."""
+
+
+def already_processed(doc: Mapping[str, Any] | None, event_id: str) -> bool:
+    return doc is not None and event_id in doc.get(INBOX, ())
+
+
+async def insert(
+    collection: AsyncCollection[dict[str, Any]], aggregate_id: str, change: Change
+) -> int:
+    """Create an aggregate at version 1 (or the number of its first events)."""
+    version = max(1, len(change.events))
+    doc: dict[str, Any] = {
+        "_id": aggregate_id,
+        **change.state,
+        VERSION: version,
+        OUTBOX: [Record.of(e).to_document() for e in change.events],
+        INBOX: [change.caused_by] if change.caused_by else [],
+    }
+    if change.events:
+        doc[PENDING] = True
+    try:
+        await collection.insert_one(doc)
+    except DuplicateKeyError as exc:
+        raise VersionConflict(aggregate_id) from exc
+    return version
+
+
+async def update(
+    collection: AsyncCollection[dict[str, Any]],
+    aggregate_id: str,
+    expected_version: int,
+    change: Change,
+) -> int:
+    """Apply a change if the aggregate is still at ``expected_version``; returns the new one."""
+    version = expected_version + max(1, len(change.events))
+    filter_: dict[str, Any] = {"_id": aggregate_id, VERSION: expected_version}
+    set_: dict[str, Any] = {**change.state, VERSION: version}
+    push: dict[str, Any] = {}
+    if change.events:
+        set_[PENDING] = True
+        push[OUTBOX] = {"$each": [Record.of(e).to_document() for e in change.events]}
+    if change.caused_by:
+        filter_[INBOX] = {"$ne": change.caused_by}
+        push[INBOX] = {"$each": [change.caused_by], "$slice": -INBOX_SIZE}
+    update_doc: dict[str, Any] = {"$set": set_}
+    if push:
+        update_doc["$push"] = push
+    result = await collection.update_one(filter_, update_doc)
+    if result.matched_count == 0:
+        raise VersionConflict(aggregate_id)
+    return version
+
+
+Decide = Callable[[Mapping[str, Any] | None], Change | None]
+
+
+async def apply_once(
+    collection: AsyncCollection[dict[str, Any]],
+    aggregate_id: str,
+    event_id: str,
+    decide: Decide,
+) -> bool:
+    """Apply the change an event causes to one aggregate, at most once.
+
+    ``decide`` gets the current document (``None`` if there is none) and returns the change,
+    or ``None`` when the event asks for nothing. On a concurrent change it runs again on the
+    fresh document. Returns False when the event was already processed or changed nothing.
+    """
+    while True:
+        doc = await collection.find_one({"_id": aggregate_id})
+        if already_processed(doc, event_id):
+            return False
+        change = decide(doc)
+        if change is None:
+            return False
+        change = Change(change.state, change.events, caused_by=event_id)
+        try:
+            if doc is None:
+                await insert(collection, aggregate_id, change)
+            else:
+                await update(collection, aggregate_id, doc[VERSION], change)
+        except VersionConflict:
+            continue
+        return True

@@ -1,0 +1,109 @@
+"""``rinnovo``: run one service, or every allowed service as its own process.
+
+rinnovo services              list the allowed services
+rinnovo run orders            run one service (what a deployment does)
+rinnovo run all               run each allowed service as its own process (a dev box)
+rinnovo contracts export      write JSON Schemas and AsyncAPI documents into the repo
+rinnovo contracts check       fail if they differ from the committed ones or break them
+"""
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import uvicorn
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from rinnovo.runtime.plugins import SERVICES_GROUP, ServicePlugin, load_plugins
+
+
+class RunnerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RINNOVO_", extra="ignore")
+
+    services: str = "catalog,orders"
+    """Comma-separated allow-list of the services this deployment runs."""
+
+    def allowed(self) -> list[str]:
+        return [s.strip() for s in self.services.split(",") if s.strip()]
+
+
+def allowed_services() -> dict[str, ServicePlugin]:
+    allowed = RunnerSettings().allowed()
+    return load_plugins(SERVICES_GROUP, allowed, ServicePlugin)  # type: ignore[type-abstract]
+
+
+def run_one(name: str) -> int:
+    plugins = allowed_services()
+    if name not in plugins:
+        print(f"unknown or not allowed service {name!r}; allowed: {', '.join(plugins)}")
+        return 2
+    built = plugins[name].build()
+    config = uvicorn.Config(
+        built.app,
+        host=built.host,
+        port=built.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+def run_all() -> int:
+    """Each service in its own process; Ctrl-C or SIGTERM stops them all, then this.
+
+    If one service dies, the others are stopped too: a dev box is either whole or down.
+    """
+    children = {
+        subprocess.Popen([sys.executable, "-m", "rinnovo.runtime.cli", "run", name]).pid: name
+        for name in allowed_services()
+    }
+
+    def stop(*_: object) -> None:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    exit_code = 0
+    while children:
+        pid, status = os.wait()
+        name = children.pop(pid, None)
+        code = os.waitstatus_to_exitcode(status)
+        if name is not None and code not in (0, -signal.SIGTERM):
+            print(f"service {name} exited with {code}; stopping the others", flush=True)
+            exit_code = exit_code or code
+        stop()
+    return exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rinnovo", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("services", help="list the allowed services")
+    run = commands.add_parser("run", help="run a service, or `all`")
+    run.add_argument("service")
+    contracts = commands.add_parser("contracts", help="published schemas")
+    contracts.add_argument("action", choices=["export", "check"])
+    contracts.add_argument("--root", type=Path, default=Path.cwd())
+    args = parser.parse_args(argv)
+
+    if args.command == "services":
+        for name, plugin in allowed_services().items():
+            print(f"{name}\t{plugin.description}")
+        return 0
+    if args.command == "run":
+        return run_all() if args.service == "all" else run_one(args.service)
+    from rinnovo.runtime import schemas
+
+    os.chdir(args.root)
+    return schemas.export(args.root) if args.action == "export" else schemas.check(args.root)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Transactional outbox without multi-document transactions.
+
+An aggregate's new events are pushed into its own document by the same version-guarded
+``update_one`` that changes its state (see ``aggregates.py``). The relay publishes them with
+the idempotent producer and removes them afterwards. A crash between the two means the
+events are published again later, never lost; consumers deduplicate on ``event_id``.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import structlog
+from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from rinnovo.runtime.events import Record
+from rinnovo.runtime.metrics import Metrics
+
+log = structlog.get_logger(__name__)
+
+OUTBOX = "outbox"
+PENDING = "outbox_pending"
+
+
+class Publisher(Protocol):
+    async def publish(self, records: Sequence[Record]) -> None:
+        """Publish records in order; return once the broker has acknowledged all of them."""
+        ...
+
+
+class OutboxRelay:
+    """Publishes the pending events of some collections, oldest document first."""
+
+    def __init__(
+        self,
+        collections: Sequence[AsyncCollection[dict[str, Any]]],
+        publisher: Publisher,
+        metrics: Metrics,
+        poll_seconds: float = 0.2,
+        batch_size: int = 200,
+    ) -> None:
+        self._collections = collections
+        self._publisher = publisher
+        self._metrics = metrics
+        self._poll_seconds = poll_seconds
+        self._batch_size = batch_size
+        self._wake = asyncio.Event()
+
+    async def ensure_indexes(self) -> None:
+        for collection in self._collections:
+            await collection.create_index([(PENDING, ASCENDING)], sparse=True)
+
+    def wake(self) -> None:
+        """Called after a write that queued events, so they leave without waiting a poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                published = await self.relay_once()
+            except Exception:
+                # Kafka or the database is away: keep the events and try again later.
+                log.warning("outbox relay failed; retrying", exc_info=True)
+                published = 0
+                await asyncio.sleep(self._poll_seconds * 5)
+            if published == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+
+    async def relay_once(self) -> int:
+        """Publish what is pending now; returns how many records left."""
+        published = 0
+        backlog = 0
+        for collection in self._collections:
+            cursor = collection.find(
+                {PENDING: True}, {OUTBOX: 1, "version": 1}, limit=self._batch_size
+            )
+            async for doc in cursor:
+                records = [Record.from_document(d) for d in doc.get(OUTBOX, [])]
+                backlog += len(records)
+                await self._publisher.publish(records)
+                published += len(records)
+                await self._forget(collection, doc, records)
+        self._metrics.outbox_backlog.set(max(backlog - published, 0))
+        self._metrics.messages_published.inc(published)
+        return published
+
+    @staticmethod
+    async def _forget(
+        collection: AsyncCollection[dict[str, Any]], doc: dict[str, Any], records: list[Record]
+    ) -> None:
+        # Unchanged since read: empty the outbox and lower the flag in one write.
+        result = await collection.update_one(
+            {"_id": doc["_id"], "version": doc.get("version")},
+            {"$set": {OUTBOX: []}, "$unset": {PENDING: ""}},
+        )
+        if result.matched_count == 0:
+            # Changed meanwhile: remove only what was published; the flag stays up for the rest.
+            ids = [r.event_id for r in records]
+            await collection.update_one(
+                {"_id": doc["_id"]}, {"$pull": {OUTBOX: {"event_id": {"$in": ids}}}}
+            )

@@ -1,0 +1,56 @@
+"""Plugins found through entry points, loaded only when named in an allow-list."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Protocol, TypeVar, runtime_checkable
+
+from fastapi import FastAPI
+from rinnovo.runtime.service import ServiceRuntime
+
+T = TypeVar("T")
+
+SERVICES_GROUP = "rinnovo.services"
+
+
+@dataclass(frozen=True)
+class BuiltService:
+    app: FastAPI
+    runtime: ServiceRuntime
+    host: str
+    port: int
+
+
+@runtime_checkable
+class ServicePlugin(Protocol):
+    """A deployable service; its ``build`` is the service's composition root."""
+
+    name: str
+    description: str
+
+    def build(self) -> BuiltService: ...
+
+
+class PluginError(LookupError):
+    pass
+
+
+def load_plugins(group: str, allowed: Iterable[str], protocol: type[T]) -> dict[str, T]:
+    """Load the allowed plugins of a group, checking each against its protocol.
+
+    Nothing loads just because it is installed: a name must be allowed, and an allowed name
+    that is not installed is an error rather than a silent gap.
+    """
+    available = {ep.name: ep for ep in entry_points(group=group)}
+    loaded: dict[str, T] = {}
+    for name in allowed:
+        if name not in available:
+            known = ", ".join(sorted(available)) or "none"
+            raise PluginError(
+                f"{group}: {name!r} is allowed but not installed (installed: {known})"
+            )
+        plugin = available[name].load()
+        if not isinstance(plugin, protocol):
+            raise PluginError(f"{group}: {name!r} does not satisfy {protocol.__name__}")
+        loaded[name] = plugin
+    return loaded

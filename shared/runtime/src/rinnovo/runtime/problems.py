@@ -1,0 +1,90 @@
+"""HTTP errors as RFC 9457 problem details (``application/problem+json``)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+log = structlog.get_logger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """An error the client can act on; raised by handlers, rendered as problem+json."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        *,
+        type_: str = "about:blank",
+        errors: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.type = type_
+        self.errors = list(errors)
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str = "",
+    type_: str = "about:blank",
+    errors: Sequence[dict[str, Any]] = (),
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": title,
+        "status": status,
+        "instance": request.url.path,
+    }
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = list(errors)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Each error names its field as a dotted path without the ``body``/``query`` prefix."""
+    out = []
+    for error in exc.errors():
+        loc = [str(p) for p in error.get("loc", ())]
+        if loc and loc[0] in {"body", "query", "path", "header"}:
+            loc = loc[1:]
+        out.append({"field": ".".join(loc) or "body", "message": error.get("msg", "invalid")})
+    return out
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(request, exc.status, exc.title, exc.detail, exc.type, exc.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = field_errors(exc)
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem_response(request, 422, "Invalid request", detail, errors=errors)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        title = exc.detail if isinstance(exc.detail, str) else "Error"
+        headers = dict(exc.headers) if exc.headers else None
+        return problem_response(request, exc.status_code, title, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", path=request.url.path, exc_info=exc)
+        return problem_response(request, 500, "Internal error")

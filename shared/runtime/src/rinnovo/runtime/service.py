@@ -1,0 +1,170 @@
+"""What every service is made of, wired once: Mongo, Kafka, outbox relay, HTTP, health.
+
+A service's composition root builds one ``ServiceRuntime``, registers its subscriptions,
+collections with an outbox, start-up steps and routers, and asks it for the ASGI app.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from rinnovo.contracts import TopicSpec
+from rinnovo.runtime.clock import Clock
+from rinnovo.runtime.kafka import (
+    BrokerPublisher,
+    EventHandler,
+    ensure_topics,
+    make_broker,
+    subscribe,
+)
+from rinnovo.runtime.metrics import Metrics
+from rinnovo.runtime.outbox import OutboxRelay
+from rinnovo.runtime.problems import install_problem_handlers, problem_response
+from rinnovo.runtime.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+Document = dict[str, Any]
+Step = Callable[[], Coroutine[Any, Any, None]]
+
+
+class ServiceRuntime:
+    def __init__(self, name: str, settings: ServiceSettings, clock: Clock) -> None:
+        self.name = name
+        self.settings = settings
+        self.clock = clock
+        self.metrics = Metrics()
+        self.mongo: AsyncMongoClient[Document] = AsyncMongoClient(
+            settings.infra.mongodb_url, tz_aware=True, connect=False
+        )
+        self.db: AsyncDatabase[Document] = self.mongo[settings.database or f"rinnovo_{name}"]
+        self.broker = make_broker(settings.infra, name, self.metrics)
+        self.group_id = settings.consumer_group or f"rinnovo-{name}"
+        self._topics: dict[str, TopicSpec] = {}
+        self._outbox_collections: list[AsyncCollection[Document]] = []
+        self._startup: list[Step] = []
+        self._background: list[Step] = []
+        self.relay: OutboxRelay | None = None
+
+    def produces(self, *specs: TopicSpec) -> None:
+        """Declare the topics this service publishes (created at start, documented)."""
+        for spec in specs:
+            self._topics[spec.name] = spec
+            # Documentation only: events leave through the outbox relay.
+            self.broker.publisher(
+                self.settings.infra.kafka_topic_prefix + spec.name,
+                title=spec.name,
+                description=spec.description,
+                schema=spec.payload_type,
+            )
+
+    def subscribe(self, spec: TopicSpec, handler: EventHandler) -> None:
+        self._topics[spec.name] = spec
+        subscribe(
+            self.broker,
+            spec,
+            self.group_id,
+            handler,
+            topic_prefix=self.settings.infra.kafka_topic_prefix,
+        )
+
+    def with_outbox(self, collection: AsyncCollection[Document]) -> None:
+        self._outbox_collections.append(collection)
+
+    def on_startup(self, step: Step) -> None:
+        """Runs before consuming starts (indexes, seed data), in registration order."""
+        self._startup.append(step)
+
+    def in_background(self, loop: Step) -> None:
+        """A loop that runs for the life of the service (scheduler, ...)."""
+        self._background.append(loop)
+
+    def wake_relay(self) -> None:
+        if self.relay is not None:
+            self.relay.wake()
+
+    async def ready(self) -> bool:
+        try:
+            await self.db.command("ping")
+            return await self.broker.ping(timeout=2.0)
+        except Exception:
+            return False
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Start everything in order; stop it all in reverse, whatever happened."""
+        await ensure_topics(self.settings.infra, self._topics.values())
+        if self._outbox_collections:
+            self.relay = OutboxRelay(
+                self._outbox_collections,
+                BrokerPublisher(self.broker, self.settings.infra.kafka_topic_prefix),
+                self.metrics,
+                poll_seconds=self.settings.outbox_poll_seconds,
+            )
+            await self.relay.ensure_indexes()
+        for step in self._startup:
+            await step()
+        await self.broker.start()
+        loops: list[Step] = [*self._background]
+        if self.relay is not None:
+            loops.append(self.relay.run)
+        tasks = [asyncio.create_task(loop(), name=f"{self.name}:{loop}") for loop in loops]
+        log.info("service started", service=self.name)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.broker.stop()
+            await self.mongo.close()
+            log.info("service stopped", service=self.name)
+
+    def http_app(
+        self, routers: Sequence[APIRouter] = (), *, title: str, description: str = ""
+    ) -> FastAPI:
+        @contextlib.asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            async with self.running():
+                yield
+
+        app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
+        install_problem_handlers(app)
+        app.include_router(self._operations_router())
+        for router in routers:
+            app.include_router(router)
+        return app
+
+    def _operations_router(self) -> APIRouter:
+        router = APIRouter(tags=["operations"])
+
+        @router.get("/health/live", summary="The process is up")
+        async def live() -> dict[str, str]:
+            return {"status": "ok"}
+
+        @router.get(
+            "/health/ready",
+            summary="Kafka and MongoDB are reachable",
+            responses={503: {"description": "Not ready"}},
+        )
+        async def ready(response: Response) -> dict[str, str]:
+            if await self.ready():
+                return {"status": "ready"}
+            response.status_code = 503
+            return {"status": "not ready"}
+
+        @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+        async def metrics() -> Response:
+            return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+        return router
+
+
+__all__ = ["ServiceRuntime", "problem_response"]

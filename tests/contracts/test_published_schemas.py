@@ -5,8 +5,12 @@ from typing import Literal
 
 from rinnovo.contracts.catalog import ProductSnapshot, ProductSnapshotPublished
 from rinnovo.contracts.envelope import Contract, Event
-from rinnovo.runtime.schemas import breaking_changes, compatibility_problems, event_schema
-from rinnovo.runtime.schemas import snapshot_differences
+from rinnovo.runtime.schemas import (
+    breaking_changes,
+    compatibility_problems,
+    event_schema,
+    snapshot_differences,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -100,7 +100,9 @@ async def test_outbox_survives_a_relay_killed_on_either_side_of_the_publish(
 
 
 async def test_the_same_event_delivered_twice_changes_state_once(
-    infra: InfraSettings, database_name: Callable[[str], str], mongo: Mongo,
+    infra: InfraSettings,
+    database_name: Callable[[str], str],
+    mongo: Mongo,
     wait_until: Callable[..., Awaitable[None]],
 ) -> None:
     runtime = runtime_for(infra, database_name("inbox"))

@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from rinnovo.devstack import LocalStack, kafka_version
 from rinnovo.devstack._server import cached_install
 from rinnovo.devstack.ferretdb import ferretdb_version

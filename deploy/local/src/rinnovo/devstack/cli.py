@@ -10,6 +10,7 @@ runs until Ctrl-C or SIGTERM and stops the servers cleanly.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
 import shutil
 import signal
@@ -67,7 +68,12 @@ def _parser() -> argparse.ArgumentParser:
 def _up(args: argparse.Namespace) -> int:
     data_dir: Path = (args.data_dir or default_data_dir()).absolute()
     if args.reset and data_dir.exists():
-        shutil.rmtree(data_dir)
+        with (data_dir / ".devstack.lock").open("a+b") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise DevStackError(f"{data_dir} is in use by a running dev stack") from None
+            shutil.rmtree(data_dir)
     stack = LocalStack(
         data_dir,
         kafka_port=args.kafka_port,

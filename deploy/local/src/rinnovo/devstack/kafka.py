@@ -168,6 +168,10 @@ class KafkaServer(ManagedServer):
             "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1",
             "group.initial.rebalance.delay.ms": "0",
+            # After a crash (SIGKILL) the restarted broker can only register once the
+            # controller has expired its previous session: keep that wait short.
+            "broker.heartbeat.interval.ms": "500",
+            "broker.session.timeout.ms": "4000",
             "num.network.threads": "2",
             "num.io.threads": "4",
             "log.cleaner.dedupe.buffer.size": str(32 * 1024 * 1024),

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
+
 from rinnovo.catalog.adapters.seed_file import read_seed
 from rinnovo.catalog.adapters.snapshots import SnapshotStore
 from rinnovo.catalog.entrypoints.http import public_router

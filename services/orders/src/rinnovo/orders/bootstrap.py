@@ -3,6 +3,7 @@
 from functools import partial
 
 from pydantic_settings import SettingsConfigDict
+
 from rinnovo.contracts.catalog import ConventionCodeSnapshot, ProductSnapshot
 from rinnovo.contracts.topics import CATALOG_CONVENTION_CODE, CATALOG_PRODUCT
 from rinnovo.orders.adapters.catalog_replica import Replica

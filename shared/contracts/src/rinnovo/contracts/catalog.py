@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field
+
 from rinnovo.contracts.envelope import Cents, Contract, Event, NonEmpty
 
 Days = int

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
+
 from rinnovo.contracts.catalog import ConventionCodeSnapshotPublished, ProductSnapshotPublished
 from rinnovo.contracts.envelope import Event
 

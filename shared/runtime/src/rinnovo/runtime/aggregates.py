@@ -13,6 +13,7 @@ from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
+
 from rinnovo.contracts import Event
 from rinnovo.runtime.events import Record
 from rinnovo.runtime.outbox import OUTBOX, PENDING

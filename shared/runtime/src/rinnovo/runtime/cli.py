@@ -17,6 +17,8 @@ from pathlib import Path
 
 import uvicorn
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rinnovo.runtime.logging import configure_logging
 from rinnovo.runtime.plugins import SERVICES_GROUP, ServicePlugin, load_plugins
 
 
@@ -41,6 +43,8 @@ def run_one(name: str) -> int:
         print(f"unknown or not allowed service {name!r}; allowed: {', '.join(plugins)}")
         return 2
     built = plugins[name].build()
+    settings = built.runtime.settings
+    configure_logging(name, settings.log_level, json=settings.log_json)
     config = uvicorn.Config(
         built.app,
         host=built.host,

@@ -24,6 +24,7 @@ from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, OperationFailure, WTimeoutError
+
 from rinnovo.contracts.topics import DLT_SUFFIX
 from rinnovo.runtime.metrics import Metrics
 

@@ -11,6 +11,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.message import StreamMessage
+
 from rinnovo.contracts import Event, TopicSpec
 from rinnovo.runtime.dead_letters import DeadLetterMiddleware, PoisonMessage
 from rinnovo.runtime.events import Record

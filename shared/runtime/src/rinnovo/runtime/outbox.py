@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import structlog
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
+
 from rinnovo.runtime.events import Record
 from rinnovo.runtime.metrics import Metrics
 

@@ -6,6 +6,7 @@ from importlib.metadata import entry_points
 from typing import Protocol, TypeVar, runtime_checkable
 
 from fastapi import FastAPI
+
 from rinnovo.runtime.service import ServiceRuntime
 
 T = TypeVar("T")

@@ -25,8 +25,10 @@ class Problem(Exception):
         *,
         type_: str = "about:blank",
         errors: Sequence[dict[str, Any]] = (),
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail or title)
+        self.headers = headers
         self.status = status
         self.title = title
         self.detail = detail
@@ -70,7 +72,9 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(request, exc.status, exc.title, exc.detail, exc.type, exc.errors)
+        return problem_response(
+            request, exc.status, exc.title, exc.detail, exc.type, exc.errors, exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

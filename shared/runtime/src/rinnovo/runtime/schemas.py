@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from faststream.specification import AsyncAPI
+
 from rinnovo.contracts import TOPICS, Event
 
 SCHEMAS_DIR = Path("shared/contracts/schemas")

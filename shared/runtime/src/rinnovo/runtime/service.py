@@ -15,7 +15,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+
 from rinnovo.contracts import TopicSpec
+from rinnovo.runtime.auth import Auth, AuthSettings
 from rinnovo.runtime.clock import Clock
 from rinnovo.runtime.kafka import (
     BrokerPublisher,
@@ -52,6 +54,7 @@ class ServiceRuntime:
         self._startup: list[Step] = []
         self._background: list[Step] = []
         self.relay: OutboxRelay | None = None
+        self.auth = Auth(AuthSettings())
 
     def produces(self, *specs: TopicSpec) -> None:
         """Declare the topics this service publishes (created at start, documented)."""

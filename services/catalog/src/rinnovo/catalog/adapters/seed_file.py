@@ -4,6 +4,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import yaml
+
 from rinnovo.catalog.domain.catalog import Catalog
 
 DEFAULT_SEED = files("rinnovo.catalog").joinpath("seed/catalog.yaml")

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from pymongo.asynchronous.collection import AsyncCollection
+
 from rinnovo.contracts import Event
 from rinnovo.runtime import aggregates
 from rinnovo.runtime.events import new_event

@@ -2,6 +2,7 @@
 
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
+
 from rinnovo.catalog.domain.rules import code_problems, product_problems
 from rinnovo.contracts.catalog import ConventionCodeSnapshot, ProductSnapshot
 

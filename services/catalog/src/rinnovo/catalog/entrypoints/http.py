@@ -1,6 +1,7 @@
 """Public read of the current catalog."""
 
 from fastapi import APIRouter
+
 from rinnovo.catalog.adapters.snapshots import SnapshotStore
 from rinnovo.contracts.catalog import ProductSnapshot
 from rinnovo.runtime.problems import Problem

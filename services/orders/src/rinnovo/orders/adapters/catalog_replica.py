@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
+
 from rinnovo.contracts.catalog import ConventionCodeSnapshot, ProductSnapshot
 
 S = TypeVar("S", bound=BaseModel)

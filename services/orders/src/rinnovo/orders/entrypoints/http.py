@@ -1,6 +1,7 @@
 """What orders knows of the catalog (its replica), for customers choosing what to buy."""
 
 from fastapi import APIRouter
+
 from rinnovo.contracts.catalog import ProductSnapshot
 from rinnovo.orders.adapters.catalog_replica import ProductReplica
 

@@ -1,0 +1,54 @@
+# The verbs of the project. A newcomer needs two: `make run` and `make test`.
+# Everything else is installed by these targets themselves (uv, Python packages, Kafka's
+# jars, FerretDB built from its Go module), cached outside the repo after the first time.
+
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: help setup run test unit integration lint format contracts servers clean-data
+
+help:
+	@echo "make run        set up and run the whole system on local Kafka + FerretDB"
+	@echo "make test       set up and run every test (unit, contract, integration)"
+	@echo "make unit       only the tests that need no server"
+	@echo "make lint       ruff and mypy"
+	@echo "make contracts  export JSON Schemas and AsyncAPI documents"
+	@echo "make servers    install the local Kafka and FerretDB (done on demand anyway)"
+
+$(UV):
+	python3 -m pip install --user --quiet "uv==$(UV_VERSION)"
+
+setup: $(UV)
+	$(UV) sync --frozen
+
+run: setup
+	$(UV) run rinnovo-devstack run -- rinnovo run all
+
+test: setup
+	$(UV) run pytest $(PYTEST_ARGS)
+
+unit: setup
+	$(UV) run pytest -m "not integration" $(PYTEST_ARGS)
+
+integration: setup
+	$(UV) run pytest -m integration $(PYTEST_ARGS)
+
+lint: setup
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+
+format: setup
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+contracts: setup
+	$(UV) run rinnovo contracts export
+
+servers: setup
+	$(UV) run rinnovo-devstack install
+
+clean-data:
+	rm -rf "$${RINNOVO_CACHE_DIR:-$$HOME/.cache/rinnovo}/data"

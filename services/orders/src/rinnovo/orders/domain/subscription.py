@@ -1,0 +1,48 @@
+"""A customer's service (subscription) as orders sees it: what the card and carts start from."""
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+BYTES_PER_GB = 1_000_000_000
+"""Storage is sold in decimal gigabytes, as the panel reports usage."""
+
+
+class Status(StrEnum):
+    PENDING_ACTIVATION = "pending_activation"
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    DEACTIVATED = "deactivated"
+
+
+@dataclass(frozen=True)
+class Components:
+    """What a service holds, or what a cart asks for."""
+
+    storage_gb: int
+    extra_users: int
+    nso: bool
+
+
+@dataclass(frozen=True)
+class AutoRenewal:
+    enabled: bool
+    term_years: int
+    payment_method: str | None = None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    subscription_id: str
+    customer_id: str
+    username: str
+    product_id: str
+    status: Status
+    expiry_date: date | None
+    components: Components
+    used_bytes: int
+    auto_renewal: AutoRenewal
+
+    @property
+    def quota_bytes(self) -> int:
+        return self.components.storage_gb * BYTES_PER_GB

@@ -24,15 +24,15 @@ setup: $(UV)
 	$(UV) sync --frozen
 
 run: setup
-	$(UV) run rinnovo-devstack run -- rinnovo run all
+	$(UV) run rinnovo-devstack up -- rinnovo run all
 
-test: setup
+test: setup servers
 	$(UV) run pytest $(PYTEST_ARGS)
 
 unit: setup
 	$(UV) run pytest -m "not integration" $(PYTEST_ARGS)
 
-integration: setup
+integration: setup servers
 	$(UV) run pytest -m integration $(PYTEST_ARGS)
 
 lint: setup

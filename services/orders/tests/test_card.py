@@ -12,6 +12,7 @@ from rinnovo.orders.domain.subscription import (
     BYTES_PER_GB,
     AutoRenewal,
     Components,
+    Holder,
     Status,
     Subscription,
 )
@@ -26,6 +27,7 @@ def a_service(**changes: object) -> Subscription:
     service = Subscription(
         subscription_id="s1",
         customer_id="c1",
+        holder=Holder(name="Studio Rossi", email="rossi@example.it"),
         username="12345678@example.it",
         product_id="fe-standard",
         status=Status.ACTIVE,

@@ -1,10 +1,12 @@
 """``rinnovo-devstack``: run the local Kafka + MongoDB-wire stack for development.
 
     rinnovo-devstack up [--kafka-port N] [--mongo-port N] [--data-dir DIR] [--env-file FILE]
+                        [-- COMMAND...]
     rinnovo-devstack install
 
 ``up`` prints ``KAFKA_BOOTSTRAP_SERVERS=...`` and ``MONGODB_URL=...`` once both answer, then
-runs until Ctrl-C or SIGTERM and stops the servers cleanly.
+runs until Ctrl-C or SIGTERM and stops the servers cleanly. Given a command, it runs it with
+those variables set and stops the servers when it ends (``make run`` does this).
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 import argparse
 import fcntl
 import logging
+import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -59,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
         "--env-file", type=Path, default=None, help="also write the variables to this file"
     )
     up.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for readiness")
+    up.add_argument(
+        "command",
+        nargs=argparse.REMAINDER,
+        help="after `--`: a command to run with the stack's variables; the stack stops with it",
+    )
 
     commands.add_parser("install", help="download/build the servers into the cache and exit")
     commands.add_parser("info", help="print versions and cache location")
@@ -93,16 +102,26 @@ def _up(args: argparse.Namespace) -> int:
             data_dir,
         )
         servers = [server for server in (stack.kafka, stack.ferretdb) if server is not None]
+        command = args.command[1:] if args.command[:1] == ["--"] else args.command
+        child = subprocess.Popen(command, env={**os.environ, **stack.env()}) if command else None
         try:
-            while True:
+            while child is None or child.poll() is None:
                 for server in servers:
                     if not server.is_running:
                         log.error("%s exited unexpectedly; see %s", server.name, server.log_file)
                         return 1
                 time.sleep(0.5)
+            return child.returncode
         except (KeyboardInterrupt, _Terminated):
             log.info("stopping the dev stack")
         finally:
+            if child is not None and child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+                try:
+                    child.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
             if args.env_file is not None:
                 args.env_file.unlink(missing_ok=True)
     return 0

@@ -1,14 +1,26 @@
 """The orders service's composition root."""
 
-from functools import partial
-
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from rinnovo.contracts.catalog import ConventionCodeSnapshot, ProductSnapshot
-from rinnovo.contracts.topics import CATALOG_CONVENTION_CODE, CATALOG_PRODUCT
+from rinnovo.contracts.topics import (
+    CATALOG_CONVENTION_CODE,
+    CATALOG_PRODUCT,
+    ORDERS_ORDER,
+    ORDERS_SERVICE,
+    PAYMENTS_PAYMENT,
+)
 from rinnovo.orders.adapters.catalog_replica import Replica
-from rinnovo.orders.entrypoints.http import catalog_router
-from rinnovo.orders.handlers import on_code_snapshot, on_product_snapshot
+from rinnovo.orders.adapters.repositories import (
+    Carts,
+    IdempotencyKeys,
+    OrderNumbers,
+    Orders,
+    Subscriptions,
+)
+from rinnovo.orders.entrypoints.http import admin_router, customer_router
+from rinnovo.orders.handlers import OrdersApp, Policies
 from rinnovo.runtime.clock import Clock, SystemClock
 from rinnovo.runtime.plugins import BuiltService
 from rinnovo.runtime.service import ServiceRuntime
@@ -21,22 +33,59 @@ class OrdersSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RINNOVO_ORDERS_", extra="ignore")
 
     http_port: int = 8002
+    general_conditions_version: str = "2025-01"
+    unfair_terms_version: str = "2025-01"
+    privacy_version: str = "2025-01"
+    payment_methods: set[str] = Field(
+        default={"bank_transfer", "postal_slip", "card", "sepa_direct_debit"}
+    )
+    stored_payment_methods: set[str] = Field(default={"card", "sepa_direct_debit"})
 
 
 def build(settings: OrdersSettings | None = None, clock: Clock | None = None) -> BuiltService:
     settings = settings or OrdersSettings()
     clock = clock or SystemClock()
     runtime = ServiceRuntime(NAME, settings, clock)
-    products = Replica(runtime.db["catalog_products"], ProductSnapshot)
-    codes = Replica(runtime.db["catalog_convention_codes"], ConventionCodeSnapshot)
-    runtime.subscribe(CATALOG_PRODUCT, partial(on_product_snapshot, replica=products))
-    runtime.subscribe(CATALOG_CONVENTION_CODE, partial(on_code_snapshot, replica=codes))
-    app = runtime.http_app(
-        [catalog_router(products)],
-        title="Rinnovo orders",
-        description="Services, carts and orders of the customer area.",
+    db = runtime.db
+    app = OrdersApp(
+        subscriptions=Subscriptions(db["services"]),
+        orders=Orders(db["orders"]),
+        carts=Carts(db["carts"]),
+        numbers=OrderNumbers(db["counters"]),
+        idempotency=IdempotencyKeys(db["idempotency_keys"]),
+        products=Replica(db["catalog_products"], ProductSnapshot),
+        codes=Replica(db["catalog_convention_codes"], ConventionCodeSnapshot),
+        clock=clock,
+        policies=Policies(
+            acceptance_versions={
+                "general_conditions": settings.general_conditions_version,
+                "unfair_terms": settings.unfair_terms_version,
+                "privacy": settings.privacy_version,
+            },
+            payment_methods=frozenset(settings.payment_methods),
+            stored_payment_methods=frozenset(settings.stored_payment_methods),
+        ),
+        on_events=runtime.wake_relay,
     )
-    return BuiltService(app=app, runtime=runtime, host=settings.http_host, port=settings.http_port)
+    runtime.produces(ORDERS_ORDER, ORDERS_SERVICE)
+    runtime.with_outbox(app.orders.collection)
+    runtime.with_outbox(app.subscriptions.collection)
+    runtime.subscribe(CATALOG_PRODUCT, app.on_catalog_event)
+    runtime.subscribe(CATALOG_CONVENTION_CODE, app.on_catalog_event)
+    runtime.subscribe(PAYMENTS_PAYMENT, app.on_payment_event)
+
+    async def indexes() -> None:
+        await app.subscriptions.ensure_indexes()
+        await app.orders.ensure_indexes()
+        await app.carts.ensure_indexes()
+
+    runtime.on_startup(indexes)
+    http = runtime.http_app(
+        [customer_router(app, runtime.auth), admin_router(app, runtime.auth)],
+        title="Rinnovo orders",
+        description="The customer area: services as cards, carts, checkout and orders.",
+    )
+    return BuiltService(app=http, runtime=runtime, host=settings.http_host, port=settings.http_port)
 
 
 class OrdersService:

@@ -11,6 +11,18 @@ from pydantic import Field, TypeAdapter
 
 from rinnovo.contracts.catalog import ConventionCodeSnapshotPublished, ProductSnapshotPublished
 from rinnovo.contracts.envelope import Event
+from rinnovo.contracts.orders import (
+    AutomaticRenewalSwitched,
+    OrderCancelled,
+    OrderPaid,
+    OrderPaymentRefused,
+    OrderPlaced,
+    ServiceActivated,
+    ServiceReactivated,
+    ServiceRenewed,
+    ServiceUpgraded,
+)
+from rinnovo.contracts.payments import PaymentRegistered
 
 DLT_SUFFIX = ".DLT"
 
@@ -63,7 +75,41 @@ CATALOG_CONVENTION_CODE = TopicSpec(
     description="Current state of each convention code, keyed by the code.",
 )
 
-TOPICS: dict[str, TopicSpec] = {t.name: t for t in (CATALOG_PRODUCT, CATALOG_CONVENTION_CODE)}
+ORDERS_ORDER = TopicSpec(
+    name="orders.order.v1",
+    producer="orders",
+    events=(OrderPlaced, OrderCancelled, OrderPaid, OrderPaymentRefused),
+    description="Life of each order, keyed by order id.",
+)
+ORDERS_SERVICE = TopicSpec(
+    name="orders.service.v1",
+    producer="orders",
+    events=(
+        ServiceActivated,
+        ServiceRenewed,
+        ServiceReactivated,
+        ServiceUpgraded,
+        AutomaticRenewalSwitched,
+    ),
+    description="Life of each customer's service, keyed by service id; carries its state.",
+)
+PAYMENTS_PAYMENT = TopicSpec(
+    name="payments.payment.v1",
+    producer="payments",
+    events=(PaymentRegistered,),
+    description="Payments of orders, keyed by payment id.",
+)
+
+TOPICS: dict[str, TopicSpec] = {
+    t.name: t
+    for t in (
+        CATALOG_PRODUCT,
+        CATALOG_CONVENTION_CODE,
+        ORDERS_ORDER,
+        ORDERS_SERVICE,
+        PAYMENTS_PAYMENT,
+    )
+}
 
 
 def topic_for(event: type[Event]) -> TopicSpec:

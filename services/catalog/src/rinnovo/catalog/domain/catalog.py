@@ -1,10 +1,10 @@
-"""A whole catalog, as the seed file and the admin API describe it."""
+"""A whole catalog, as the seed file declares it: the admin API's models and rules."""
 
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
-from rinnovo.catalog.domain.rules import code_problems, product_problems
-from rinnovo.contracts.catalog import ConventionCodeSnapshot, ProductSnapshot
+from rinnovo.catalog.domain.drafts import CodeDraft, ProductDraft
+from rinnovo.catalog.domain.rules import code_problems, new_product_problems
 
 
 class Catalog(BaseModel):
@@ -12,8 +12,8 @@ class Catalog(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    products: tuple[ProductSnapshot, ...]
-    convention_codes: tuple[ConventionCodeSnapshot, ...] = ()
+    products: tuple[ProductDraft, ...]
+    convention_codes: tuple[CodeDraft, ...] = ()
 
     @model_validator(mode="after")
     def _rules(self) -> "Catalog":
@@ -22,7 +22,7 @@ class Catalog(BaseModel):
         if len(set(ids)) != len(ids):
             problems.append("products: product ids must be unique")
         for i, product in enumerate(self.products):
-            problems += [f"products.{i}.{f}: {m}" for f, m in product_problems(product)]
+            problems += [f"products.{i}.{f}: {m}" for f, m in new_product_problems(product)]
         codes = [c.code for c in self.convention_codes]
         if len(set(codes)) != len(codes):
             problems.append("convention_codes: codes must be unique")

@@ -36,6 +36,13 @@ class Replica(Generic[S]):
         doc = await self.collection.find_one({"_id": id_})
         return None if doc is None else self._model.model_validate(doc["snapshot"])
 
+    async def version(self, id_: str) -> int:
+        doc = await self.collection.find_one({"_id": id_}, {"version": 1})
+        if doc is None:
+            raise LookupError(f"{id_} is not in the replica")
+        version: int = doc["version"]
+        return version
+
     async def all(self) -> list[S]:
         cursor = self.collection.find({}).sort("_id")
         return [self._model.model_validate(doc["snapshot"]) async for doc in cursor]

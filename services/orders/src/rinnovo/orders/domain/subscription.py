@@ -32,9 +32,19 @@ class AutoRenewal:
 
 
 @dataclass(frozen=True)
+class Holder:
+    """The holder (*intestatario*) and the reference address every message goes to."""
+
+    name: str
+    email: str
+    locale: str = "it"
+
+
+@dataclass(frozen=True)
 class Subscription:
     subscription_id: str
     customer_id: str
+    holder: Holder
     username: str
     product_id: str
     status: Status

@@ -1,16 +1,181 @@
-"""What orders knows of the catalog (its replica), for customers choosing what to buy."""
+"""The customer-area API: cards, carts, checkout, orders; and the operators' import.
 
-from fastapi import APIRouter
+Thin: parse, call the use case, shape the answer. Every route needs a bearer token and acts
+on the caller's own things only; anything else answers 404, as if it did not exist.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Header, Response
 
 from rinnovo.contracts.catalog import ProductSnapshot
-from rinnovo.orders.adapters.catalog_replica import ProductReplica
+from rinnovo.orders.domain.pricing import OrderKind
+from rinnovo.orders.domain.subscription import (
+    AutoRenewal,
+    Components,
+    Holder,
+    Status,
+    Subscription,
+)
+from rinnovo.orders.entrypoints.schemas import (
+    AutomaticRenewalIn,
+    CancelIn,
+    CardOut,
+    CartChange,
+    CartIn,
+    CartOut,
+    CheckoutIn,
+    OrderOut,
+    ServiceImport,
+)
+from rinnovo.orders.errors import Conflict, Invalid, NotFound
+from rinnovo.orders.handlers import OrdersApp
+from rinnovo.runtime.auth import Auth, Principal
+from rinnovo.runtime.problems import Problem
+
+T = TypeVar("T")
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or invalid bearer token"},
+    403: {"description": "The token lacks the role"},
+    404: {"description": "Not found (or not yours)"},
+    409: {"description": "Not possible in the current state"},
+    422: {"description": "Invalid request; `errors` names each field"},
+}
 
 
-def catalog_router(products: ProductReplica) -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["catalog replica"])
+async def call(action: Awaitable[T]) -> T:
+    """Turn use-case errors into problem details."""
+    try:
+        return await action
+    except NotFound as exc:
+        raise Problem(404, "Not found", str(exc)) from exc
+    except Conflict as exc:
+        raise Problem(409, "Conflict", str(exc)) from exc
+    except Invalid as exc:
+        raise Problem(
+            422, "Invalid request", str(exc), errors=[{"field": exc.field, "message": exc.reason}]
+        ) from exc
 
-    @router.get("/catalog/products", summary="Products as this service knows them")
-    async def list_products() -> list[ProductSnapshot]:
-        return await products.all()
+
+def customer_router(app: OrdersApp, auth: Auth) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["customer area"], responses=ERRORS)
+    Customer = Annotated[Principal, Depends(auth.customer)]
+
+    @router.get("/services", summary="My services, as cards")
+    async def list_cards(me: Customer) -> list[CardOut]:
+        return [CardOut.of(c) for c in await call(app.cards(me.subject))]
+
+    @router.get("/services/{service_id}", summary="One of my services, as its card")
+    async def get_card(service_id: str, me: Customer) -> CardOut:
+        return CardOut.of(await call(app.card(me.subject, service_id)))
+
+    @router.get("/services/{service_id}/orders", summary="The orders of one of my services")
+    async def service_orders(service_id: str, me: Customer) -> list[OrderOut]:
+        return [OrderOut.of(o) for o in await call(app.orders_of(me.subject, service_id))]
+
+    @router.put(
+        "/services/{service_id}/automatic-renewal", summary="Switch automatic renewal on or off"
+    )
+    async def automatic_renewal(service_id: str, body: AutomaticRenewalIn, me: Customer) -> CardOut:
+        await call(
+            app.switch_automatic_renewal(
+                me.subject, service_id, body.enabled, body.term_years, body.payment_method
+            )
+        )
+        return CardOut.of(await call(app.card(me.subject, service_id)))
+
+    @router.post("/carts", status_code=201, summary="Open a cart from a service or a product")
+    async def start_cart(body: CartIn, me: Customer) -> CartOut:
+        view = await call(
+            app.start_cart(
+                me.subject, OrderKind(body.kind), body.service_id, body.product_id, body.username
+            )
+        )
+        return CartOut.of(view)
+
+    @router.get("/carts/{cart_id}", summary="A cart with a fresh quote")
+    async def get_cart(cart_id: str, me: Customer) -> CartOut:
+        return CartOut.of(await call(app.cart(me.subject, cart_id)))
+
+    @router.patch("/carts/{cart_id}", summary="Change space, users, NSO, term, payment or code")
+    async def change_cart(cart_id: str, body: CartChange, me: Customer) -> CartOut:
+        changes: dict[str, object] = body.model_dump(exclude_unset=True)
+        if changes.get("convention_code") == "":
+            changes["convention_code"] = None
+        return CartOut.of(await call(app.change_cart(me.subject, cart_id, changes)))
+
+    @router.post(
+        "/carts/{cart_id}/checkout",
+        status_code=201,
+        summary="Confirm: place the order, awaiting payment",
+        description="Send an `Idempotency-Key` to retry safely: the same key and body give the "
+        "same order; the same key with another body is refused (422).",
+    )
+    async def checkout(
+        cart_id: str,
+        body: CheckoutIn,
+        me: Customer,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> OrderOut:
+        a = body.acceptances
+        acceptances = {
+            "general_conditions": a.general_conditions.version,
+            "unfair_terms": a.unfair_terms.version,
+            "privacy": a.privacy.version,
+        }
+        holder = Holder(**body.holder.model_dump()) if body.holder else None
+        order = await call(app.checkout(me.subject, cart_id, acceptances, holder, idempotency_key))
+        return OrderOut.of(order)
+
+    @router.get("/orders", summary="All my orders, newest first")
+    async def list_orders(me: Customer) -> list[OrderOut]:
+        return [OrderOut.of(o) for o in await call(app.orders_of(me.subject))]
+
+    @router.get("/orders/{order_id}", summary="One of my orders")
+    async def get_order(order_id: str, me: Customer) -> OrderOut:
+        return OrderOut.of((await call(app.own_order(me.subject, order_id))).value)
+
+    @router.post("/orders/{order_id}/cancel", summary="Cancel an order awaiting payment")
+    async def cancel(order_id: str, body: CancelIn, me: Customer) -> OrderOut:
+        return OrderOut.of(await call(app.cancel_order(me.subject, order_id, body.confirm)))
+
+    @router.get("/catalog/products", summary="What can be bought, as this service knows it")
+    async def products(me: Customer) -> list[ProductSnapshot]:
+        return [p for p in await app.products.all() if p.active]
 
     return router
+
+
+def admin_router(app: OrdersApp, auth: Auth) -> APIRouter:
+    router = APIRouter(prefix="/v1/admin", tags=["operators"], responses=ERRORS)
+    Admin = Annotated[Principal, Depends(auth.admin)]
+
+    @router.post("/services", status_code=201, summary="Import an existing service")
+    async def import_service(body: ServiceImport, _: Admin, response: Response) -> CardOut:
+        auto = body.automatic_renewal
+        service = Subscription(
+            subscription_id=body.service_id,
+            customer_id=body.customer_id,
+            holder=Holder(**body.holder.model_dump()),
+            username=body.username,
+            product_id=body.product_id,
+            status=Status(body.status),
+            expiry_date=body.expiry_date,
+            components=Components(body.storage_gb, body.extra_users, body.nso),
+            used_bytes=body.used_bytes,
+            auto_renewal=AutoRenewal(
+                enabled=bool(auto and auto.enabled),
+                term_years=(auto.term_years if auto and auto.term_years else 1),
+                payment_method=auto.payment_method if auto else None,
+            ),
+        )
+        await call(app.import_service(service))
+        response.headers["Location"] = f"/v1/services/{service.subscription_id}"
+        return CardOut.of(await call(app.card(body.customer_id, body.service_id)))
+
+    return router
+
+
+Router = Callable[[OrdersApp, Auth], APIRouter]

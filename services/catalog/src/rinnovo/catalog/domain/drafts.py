@@ -1,0 +1,123 @@
+"""What an administrator (or the seed file) submits: the published models, read strictly.
+
+The published snapshots ignore unknown fields so that old consumers keep reading new events.
+Input is the other way round: a misspelt field must be refused, not silently dropped, and a
+term or an amount must be a real integer (``"3"``, ``2.0`` and ``true`` are refused).
+"""
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from rinnovo.contracts.catalog import (
+    ConventionCodeSnapshot,
+    DiscountKind,
+    OptionSpec,
+    OrderKindScope,
+    PriceVersion,
+    ProductPolicy,
+    ProductSnapshot,
+    VatRule,
+)
+from rinnovo.contracts.envelope import Cents, NonEmpty
+
+STRICT_INPUT = ConfigDict(frozen=True, extra="forbid")
+
+Years = Annotated[int, Field(strict=True)]
+CodeText = Annotated[NonEmpty, AfterValidator(str.upper)]
+"""Codes are typed by customers: stored in capitals, so ``ordine-x`` and ``ORDINE-X`` match."""
+
+
+class OptionDraft(OptionSpec):
+    model_config = STRICT_INPUT
+
+
+class PriceVersionDraft(PriceVersion):
+    model_config = STRICT_INPUT
+
+
+class VatDraft(VatRule):
+    model_config = STRICT_INPUT
+
+
+class PolicyDraft(ProductPolicy):
+    model_config = STRICT_INPUT
+
+    def published(self) -> ProductPolicy:
+        return ProductPolicy.model_validate(self.model_dump())
+
+
+class ProductChanges(BaseModel):
+    """Everything about a product an administrator may replace; prices have their own verb."""
+
+    model_config = STRICT_INPUT
+
+    name: NonEmpty
+    description: str = ""
+    promotional: bool
+    active: bool
+    allowed_terms_years: tuple[Years, ...]
+    options: tuple[OptionDraft, ...]
+    vat: VatDraft
+    policy: PolicyDraft
+
+
+class ProductDraft(ProductSnapshot):
+    """A new product with its price history so far (one version, usually)."""
+
+    model_config = STRICT_INPUT
+
+    active: bool = True
+    allowed_terms_years: tuple[Years, ...]
+    options: tuple[OptionDraft, ...]
+    price_versions: tuple[PriceVersionDraft, ...]
+    vat: VatDraft
+    policy: PolicyDraft
+
+    def published(self) -> ProductSnapshot:
+        return ProductSnapshot.model_validate(self.model_dump())
+
+
+class NewPriceVersion(BaseModel):
+    """Prices from a future day on; the version number is the next one, given by the catalog."""
+
+    model_config = STRICT_INPUT
+
+    effective_from: date = Field(description="First day (Europe/Rome) of the new prices.")
+    base_yearly_cents: Cents
+    option_unit_yearly_cents: dict[str, Cents] = Field(
+        description="Yearly price of one unit of each option, by option id."
+    )
+
+
+class CodeChanges(BaseModel):
+    """Everything about a convention code an administrator may replace."""
+
+    model_config = STRICT_INPUT
+
+    description: str = ""
+    discount_kind: DiscountKind
+    discount_value: int = Field(
+        ge=0, strict=True, description="Basis points for percent (1000 = 10 %), else cents."
+    )
+    valid_from: date
+    valid_to: date
+    product_ids: tuple[str, ...]
+    terms_years: tuple[Years, ...] = Field(
+        default=(), description="Terms it applies to; empty means all."
+    )
+    applies_to: OrderKindScope
+
+
+class CodeDraft(ConventionCodeSnapshot):
+    """A new convention code."""
+
+    model_config = STRICT_INPUT
+
+    code: CodeText
+    terms_years: tuple[Years, ...] = ()
+    revoked: bool = False
+
+    def published(self) -> ConventionCodeSnapshot:
+        return ConventionCodeSnapshot.model_validate(self.model_dump())

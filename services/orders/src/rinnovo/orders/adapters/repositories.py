@@ -1,0 +1,179 @@
+"""MongoDB repositories of the orders service.
+
+Every aggregate lives in one document: its state under ``state``, a few top-level copies
+for indexes, the version guard, the outbox and the inbox (see ``rinnovo.runtime.aggregates``).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from rinnovo.contracts import Event
+from rinnovo.orders.adapters.documents import from_document, to_document
+from rinnovo.orders.domain.carts import Cart
+from rinnovo.orders.domain.orders import Order
+from rinnovo.orders.domain.subscription import Subscription
+from rinnovo.runtime import aggregates
+
+T = TypeVar("T")
+Collection = AsyncCollection[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Versioned(Generic[T]):
+    value: T
+    version: int
+    inbox: tuple[str, ...] = ()
+
+
+class OpenRenewalExists(Exception):
+    """The service already has a renewal or reactivation order awaiting payment."""
+
+
+class _Repository(Generic[T]):
+    model: type[T]
+
+    def __init__(self, collection: Collection) -> None:
+        self.collection = collection
+
+    def _indexed(self, value: T) -> dict[str, Any]:
+        return {}
+
+    def _state(self, value: T) -> dict[str, Any]:
+        return {"state": to_document(value), **self._indexed(value)}
+
+    def _load(self, doc: dict[str, Any]) -> Versioned[T]:
+        return Versioned(
+            from_document(self.model, doc["state"]),
+            doc["version"],
+            tuple(doc.get(aggregates.INBOX, ())),
+        )
+
+    async def get(self, id_: str) -> Versioned[T] | None:
+        doc = await self.collection.find_one({"_id": id_})
+        return None if doc is None else self._load(doc)
+
+    async def add(self, id_: str, value: T, events: Sequence[Event] = ()) -> None:
+        await aggregates.insert(self.collection, id_, aggregates.Change(self._state(value), events))
+
+    async def save(
+        self,
+        id_: str,
+        value: T,
+        expected_version: int,
+        events: Sequence[Event] = (),
+        caused_by: str | None = None,
+    ) -> int:
+        change = aggregates.Change(self._state(value), events, caused_by)
+        return await aggregates.update(self.collection, id_, expected_version, change)
+
+
+class Subscriptions(_Repository[Subscription]):
+    model = Subscription
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("customer_id", ASCENDING)])
+
+    def _indexed(self, value: Subscription) -> dict[str, Any]:
+        return {"customer_id": value.customer_id}
+
+    async def of_customer(self, customer_id: str) -> list[Versioned[Subscription]]:
+        cursor = self.collection.find({"customer_id": customer_id}).sort("_id")
+        return [self._load(doc) async for doc in cursor]
+
+
+class Orders(_Repository[Order]):
+    model = Order
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("open_slot", ASCENDING)], unique=True)
+        await self.collection.create_index([("customer_id", ASCENDING), ("placed_at", DESCENDING)])
+        await self.collection.create_index([("subscription_id", ASCENDING)])
+
+    def _indexed(self, value: Order) -> dict[str, Any]:
+        return {
+            "customer_id": value.customer_id,
+            "subscription_id": value.subscription_id,
+            "placed_at": value.placed_at,
+            "open_slot": value.open_slot,
+        }
+
+    async def add(self, id_: str, value: Order, events: Sequence[Event] = ()) -> None:
+        try:
+            await super().add(id_, value, events)
+        except aggregates.VersionConflict:
+            if await self.collection.find_one({"_id": id_}, {"_id": 1}) is None:
+                raise OpenRenewalExists(value.subscription_id) from None
+            raise
+
+    async def of_customer(
+        self, customer_id: str, subscription_id: str | None = None
+    ) -> list[Versioned[Order]]:
+        query: dict[str, Any] = {"customer_id": customer_id}
+        if subscription_id:
+            query["subscription_id"] = subscription_id
+        cursor = self.collection.find(query).sort([("placed_at", DESCENDING), ("_id", ASCENDING)])
+        return [self._load(doc) async for doc in cursor]
+
+    async def open_renewal_of(self, subscription_id: str) -> Versioned[Order] | None:
+        doc = await self.collection.find_one({"open_slot": f"{subscription_id}:renewal"})
+        return None if doc is None else self._load(doc)
+
+
+class OrderNumbers:
+    """Human-readable order numbers, ``RN-<year>-<sequence>``, unique and never reused."""
+
+    def __init__(self, collection: Collection) -> None:
+        self.collection = collection
+
+    async def next(self, year: int) -> str:
+        doc = await self.collection.find_one_and_update(
+            {"_id": f"orders-{year}"},
+            {"$inc": {"last": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert doc is not None
+        return f"RN-{year}-{doc['last']:06d}"
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    request_hash: str
+    order_id: str
+
+
+class IdempotencyKeys:
+    """``Idempotency-Key`` of checkouts: the same key always names the same order."""
+
+    def __init__(self, collection: Collection) -> None:
+        self.collection = collection
+
+    async def claim(
+        self, customer_id: str, key: str, record: IdempotencyRecord
+    ) -> IdempotencyRecord:
+        """Record the key with this request, or return what an earlier request recorded."""
+        id_ = f"{customer_id}:{key}"
+        try:
+            await self.collection.insert_one(
+                {"_id": id_, "request_hash": record.request_hash, "order_id": record.order_id}
+            )
+            return record
+        except DuplicateKeyError:
+            doc = await self.collection.find_one({"_id": id_})
+            assert doc is not None
+            return IdempotencyRecord(doc["request_hash"], doc["order_id"])
+
+
+class Carts(_Repository[Cart]):
+    model = Cart
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("customer_id", ASCENDING)])
+
+    def _indexed(self, value: Cart) -> dict[str, Any]:
+        return {"customer_id": value.customer_id}

@@ -1,0 +1,44 @@
+"""What a paid order does to its service."""
+
+from dataclasses import replace
+from datetime import date
+
+from rinnovo.orders.domain.calendar import add_years
+from rinnovo.orders.domain.orders import Order
+from rinnovo.orders.domain.pricing import OrderKind
+from rinnovo.orders.domain.subscription import Components, Status, Subscription
+
+
+class CannotApply(Exception):
+    """The paid order can no longer change its service (e.g. the service was deactivated)."""
+
+
+def apply_paid_order(service: Subscription, order: Order, paid_on: date) -> Subscription:
+    """The service after its order was paid on a Rome date.
+
+    A first purchase runs from the day its payment is registered; a renewal or reactivation
+    extends from the previous expiry date (no free days, no lost days), even if the expiry
+    already ran; an upgrade changes the components and never the expiry date.
+    """
+    if service.status is Status.DEACTIVATED:
+        raise CannotApply(f"service {service.username} is deactivated")
+    q = order.quote
+    components = Components(q.components.storage_gb, q.components.extra_users, q.components.nso)
+    auto_renewal = order.automatic_renewal or service.auto_renewal
+    if order.kind is OrderKind.UPGRADE:
+        if service.status is not Status.ACTIVE:
+            raise CannotApply(f"service {service.username} is not active")
+        return replace(service, components=components, auto_renewal=auto_renewal)
+    if order.kind is OrderKind.FIRST_PURCHASE:
+        expiry = add_years(paid_on, q.term_years)
+    else:
+        if service.expiry_date is None:
+            raise CannotApply(f"service {service.username} has never been active")
+        expiry = add_years(service.expiry_date, q.term_years)
+    return replace(
+        service,
+        status=Status.ACTIVE,
+        expiry_date=expiry,
+        components=components,
+        auto_renewal=auto_renewal,
+    )

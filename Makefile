@@ -27,6 +27,7 @@ run: setup
 	$(UV) run rinnovo-devstack up -- rinnovo run all
 
 test: setup servers
+	cd deploy/local/ferretdb && CGO_ENABLED=0 go test ./...
 	$(UV) run pytest $(PYTEST_ARGS)
 
 unit: setup

@@ -12,7 +12,6 @@ from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
 from rinnovo.catalog.adapters.seed_file import read_seed
-from rinnovo.catalog.adapters.snapshots import SnapshotStore
 from rinnovo.contracts import Event
 from rinnovo.contracts.catalog import ProductSnapshot, ProductSnapshotPublished
 from rinnovo.contracts.topics import CATALOG_PRODUCT
@@ -70,10 +69,13 @@ async def test_outbox_survives_a_relay_killed_on_either_side_of_the_publish(
     topic_reader: Callable[..., Awaitable[list[Any]]],
 ) -> None:
     db = mongo[database_name("catalog")]
-    store = SnapshotStore(db["products"], ProductSnapshot, ProductSnapshotPublished, "product_id")
     topic = infra.kafka_topic_prefix + CATALOG_PRODUCT.name
     # The state change and its event are one write; the relay was killed before publishing.
-    assert await store.save(a_product(), actor="test", at=datetime.now(UTC))
+    product = a_product()
+    change = aggregates.Change(
+        {"snapshot": product.model_dump(mode="json")}, [snapshot_event(product)]
+    )
+    await aggregates.insert(db["products"], product.product_id, change)
     pending = await db["products"].find_one({"_id": "fe-standard"})
     assert pending is not None and len(pending["outbox"]) == 1
     event_id = pending["outbox"][0]["event_id"]
@@ -97,6 +99,24 @@ async def test_outbox_survives_a_relay_killed_on_either_side_of_the_publish(
 
     records = await topic_reader(infra.kafka_bootstrap_servers, topic, at_least=2)
     assert [json.loads(r.value)["event_id"] for r in records] == [event_id, event_id]
+
+
+async def test_events_added_while_the_relay_publishes_stay_in_the_outbox(
+    database_name: Callable[[str], str], mongo: Mongo
+) -> None:
+    collection = mongo[database_name("relay")]["products"]
+    first = aggregates.Change({"name": "a"}, [snapshot_event(a_product("p"))])
+    await aggregates.insert(collection, "p", first)
+    read_by_relay = await collection.find_one({"_id": "p"})
+    assert read_by_relay is not None
+    # The aggregate changes between the relay's read and its clean-up.
+    second = aggregates.Change({"name": "b"}, [snapshot_event(a_product("p"), 2)])
+    await aggregates.update(collection, "p", 1, second)
+    await OutboxRelay.forget(collection, read_by_relay)
+    after = await collection.find_one({"_id": "p"})
+    assert after is not None
+    assert [e["event_id"] for e in after["outbox"]] == [str(second.events[0].event_id)]
+    assert after["outbox_pending"] is True
 
 
 async def test_the_same_event_delivered_twice_changes_state_once(
@@ -189,21 +209,28 @@ async def test_events_written_while_kafka_is_down_are_published_once_it_is_back(
         pytest.skip("Kafka is external here; this test stops and restarts the local broker")
     kafka = local_stack.kafka
     runtime = runtime_for(infra, database_name("outage"))
-    store = SnapshotStore(
-        runtime.db["products"], ProductSnapshot, ProductSnapshotPublished, "product_id"
-    )
+    products = runtime.db["products"]
     runtime.produces(CATALOG_PRODUCT)
-    runtime.with_outbox(store.collection)
+    runtime.with_outbox(products)
     names = [f"Prodotto {i}" for i in range(10)]
+
+    async def rename(version: int) -> None:
+        product = a_product(name=names[version])
+        change = aggregates.Change({"name": product.name}, [snapshot_event(product, version + 1)])
+        if version == 0:
+            await aggregates.insert(products, product.product_id, change)
+        else:
+            await aggregates.update(products, product.product_id, version, change)
+        runtime.wake_relay()
+
     async with runtime.running():
-        for name in names[:5]:
-            await store.save(a_product(name=name), actor="test", at=datetime.now(UTC))
-            runtime.wake_relay()
+        for version in range(5):
+            await rename(version)
         await asyncio.to_thread(kafka.stop)
         try:
             # Accepted while the broker is away: stored with their events, not yet published.
-            for name in names[5:]:
-                await store.save(a_product(name=name), actor="test", at=datetime.now(UTC))
+            for version in range(5, 10):
+                await rename(version)
             await asyncio.sleep(2)
         finally:
             await asyncio.to_thread(kafka.start)

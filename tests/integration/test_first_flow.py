@@ -11,6 +11,7 @@ from rinnovo.catalog.bootstrap import CatalogSettings
 from rinnovo.catalog.bootstrap import build as build_catalog
 from rinnovo.orders.bootstrap import OrdersSettings
 from rinnovo.orders.bootstrap import build as build_orders
+from rinnovo.runtime.auth import AuthSettings, issue_token
 from rinnovo.runtime.settings import InfraSettings
 
 pytestmark = pytest.mark.integration
@@ -26,7 +27,12 @@ async def test_orders_replica_matches_the_catalog(
     orders = build_orders(OrdersSettings(infra=infra, database=database_name("orders")))
     seed = read_seed()
     async with catalog.runtime.running(), orders.runtime.running():
-        http = AsyncClient(transport=ASGITransport(orders.app), base_url="http://orders")
+        token = issue_token(AuthSettings(), "c1", {"customer"})
+        http = AsyncClient(
+            transport=ASGITransport(orders.app),
+            base_url="http://orders",
+            headers={"Authorization": f"Bearer {token}"},
+        )
 
         async def replica_complete() -> bool:
             response = await http.get("/v1/catalog/products")

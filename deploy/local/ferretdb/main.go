@@ -1,6 +1,9 @@
 // Command rinnovo-ferretdb runs an embedded FerretDB (MongoDB wire protocol)
 // with the SQLite backend, for local development and integration tests.
 //
+// Clients talk to a small proxy that makes single-document writes atomic, as MongoDB's
+// are (see atomic_proxy.go); FerretDB itself listens on a Unix socket in the data dir.
+//
 // Usage:
 //
 //	rinnovo-ferretdb -listen-addr 127.0.0.1:27017 -data-dir /path/to/dir
@@ -13,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -54,8 +58,18 @@ func run(listenAddr, dataDir, logLevel string) error {
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	socketDir := dir
+	if len(filepath.Join(dir, "ferretdb.sock")) > 100 { // Unix socket paths are short
+		if socketDir, err = os.MkdirTemp("", "rinnovo-ferretdb-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(socketDir)
+	}
+	socket := filepath.Join(socketDir, "ferretdb.sock")
+	_ = os.Remove(socket) // left by a killed run
+
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: listenAddr},
+		Listener:  ferretdb.ListenerConfig{Unix: socket},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + dir + "/",
@@ -64,8 +78,26 @@ func run(listenAddr, dataDir, logLevel string) error {
 		return err
 	}
 
+	listener, err := net.Listen("tcp", listenAddr)
+	if err != nil {
+		return err
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
-	return f.Run(ctx)
+	proxy := &atomicProxy{backend: socket, logger: logger}
+	proxyDone := make(chan error, 1)
+	go func() { proxyDone <- proxy.serve(listener) }()
+	go func() {
+		<-ctx.Done()
+		listener.Close()
+	}()
+
+	runErr := f.Run(ctx)
+	listener.Close()
+	if err := <-proxyDone; err != nil && runErr == nil {
+		runErr = err
+	}
+	return runErr
 }

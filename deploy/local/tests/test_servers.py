@@ -134,6 +134,41 @@ async def test_mongodb_operations_we_rely_on(local_stack: LocalStack) -> None:
         await client.close()
 
 
+async def test_single_document_writes_are_atomic_under_concurrency(
+    local_stack: LocalStack,
+) -> None:
+    """Concurrent writers to one document lose nothing, as with MongoDB itself."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(local_stack.mongodb_url)
+    collection = client[f"atomic_{uuid.uuid4().hex[:8]}"]["docs"]
+    try:
+        await collection.insert_one({"_id": 1, "n": 0, "version": 0, "seen": []})
+        await asyncio.gather(
+            *[collection.update_one({"_id": 1}, {"$inc": {"n": 1}}) for _ in range(100)]
+        )
+        won = 0
+
+        async def guarded_append(i: int) -> None:
+            nonlocal won
+            while True:
+                doc = await collection.find_one({"_id": 1})
+                assert doc is not None
+                result = await collection.update_one(
+                    {"_id": 1, "version": doc["version"]},
+                    {"$set": {"version": doc["version"] + 1}, "$push": {"seen": i}},
+                )
+                if result.modified_count:
+                    won += 1
+                    return
+
+        await asyncio.gather(*[guarded_append(i) for i in range(30)])
+        doc = await collection.find_one({"_id": 1})
+        assert doc is not None
+        assert doc["n"] == 100
+        assert (won, doc["version"], sorted(doc["seen"])) == (30, 30, list(range(30)))
+    finally:
+        await client.close()
+
+
 async def test_kafka_restart_keeps_port_and_messages(local_stack: LocalStack) -> None:
     kafka = local_stack.kafka
     if kafka is None:

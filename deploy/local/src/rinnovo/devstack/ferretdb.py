@@ -39,7 +39,7 @@ def ferretdb_home() -> Path:
 def install_ferretdb() -> Path:
     """Build our FerretDB launcher with Go into the cache, once. Returns the binary's path."""
     source = _source()
-    files = [source / name for name in ("go.mod", "go.sum", "main.go")]
+    files = [source / "go.mod", source / "go.sum", *sorted(source.glob("*.go"))]
 
     def build(target: Path) -> None:
         go = _process.find_tool("go", purpose="to build FerretDB", env_var="RINNOVO_GO")

@@ -6,8 +6,9 @@ from pydantic_settings import SettingsConfigDict
 
 from rinnovo.catalog.adapters.seed_file import read_seed
 from rinnovo.catalog.adapters.snapshots import SnapshotStore
+from rinnovo.catalog.entrypoints.admin_http import admin_router
 from rinnovo.catalog.entrypoints.http import public_router
-from rinnovo.catalog.handlers import load_seed
+from rinnovo.catalog.handlers import CatalogAdmin
 from rinnovo.contracts.catalog import (
     ConventionCodeSnapshot,
     ConventionCodeSnapshotPublished,
@@ -47,13 +48,14 @@ def build(settings: CatalogSettings | None = None, clock: Clock | None = None) -
     runtime.produces(CATALOG_PRODUCT, CATALOG_CONVENTION_CODE)
     runtime.with_outbox(products.collection)
     runtime.with_outbox(codes.collection)
+    admin = CatalogAdmin(products, codes, clock, on_change=runtime.wake_relay)
 
     async def apply_seed() -> None:
-        await load_seed(read_seed(settings.seed_file), products, codes, clock)
+        await admin.load_seed(read_seed(settings.seed_file))
 
     runtime.on_startup(apply_seed)
     app = runtime.http_app(
-        [public_router(products)],
+        [public_router(products, clock), admin_router(admin, runtime.auth)],
         title="Rinnovo catalog",
         description="Products, options, prices, policies and convention codes.",
     )

@@ -165,7 +165,7 @@ class CatalogAdmin:
     ) -> bool:
         seed_hash = content_hash(seed)
         while True:
-            current = await store.get(getattr(seed, store.id_field))
+            current = await store.get(store.id_of(seed))
             if current is not None and current.seed_hash == seed_hash:
                 return False
             try:
@@ -173,7 +173,7 @@ class CatalogAdmin:
             except Rejected as exc:
                 raise SeedConflict(f"seed entry {store.id_of(seed)!r}: {exc}") from exc
             try:
-                stored = await store.save(current, snapshot, who, "seeded", seed_hash=seed_hash)
+                stored = await store.write(current, snapshot, who, "seeded", seed_hash=seed_hash)
             except VersionConflict:
                 continue
             self._on_change()
@@ -183,7 +183,7 @@ class CatalogAdmin:
 
     async def _create(self, store: SnapshotStore[S], snapshot: S, by: str) -> Stored[S]:
         try:
-            stored = await store.save(None, snapshot, self._who(by), "created")
+            stored = await store.write(None, snapshot, self._who(by), "created")
         except VersionConflict as exc:
             raise AlreadyExists(f"{store.id_of(snapshot)} already exists") from exc
         self._on_change()
@@ -201,14 +201,14 @@ class CatalogAdmin:
         while True:
             current = await store.get(id_)
             if current is None:
-                raise NotFound(id_)
+                raise NotFound(f"nothing with {store.id_field} {id_!r}")
             if expected_version is not None and current.version != expected_version:
                 raise StaleVersion(f"{id_} is at version {current.version}")
             snapshot = decide(current.snapshot)
             if snapshot == current.snapshot:
                 return current
             try:
-                stored = await store.save(current, snapshot, self._who(by), action)
+                stored = await store.write(current, snapshot, self._who(by), action)
             except VersionConflict:
                 if expected_version is not None:
                     raise StaleVersion(f"{id_} changed meanwhile") from None

@@ -247,6 +247,8 @@ class OrdersApp:
         product = await self.product(cart.product_id)
         service = await self._service_for(cart, order_id, holder)
         q = (await self._view(cart)).quote
+        if cart.kind is OrderKind.UPGRADE and not q.lines:
+            raise Invalid("components", "an upgrade must add space, users or the NSO module")
         order = Order(
             order_id=order_id,
             number=await self.numbers.next(rome_date(now).year),

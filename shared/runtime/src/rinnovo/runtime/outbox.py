@@ -83,23 +83,23 @@ class OutboxRelay:
                 backlog += len(records)
                 await self._publisher.publish(records)
                 published += len(records)
-                await self._forget(collection, doc, records)
+                await self.forget(collection, doc)
         self._metrics.outbox_backlog.set(max(backlog - published, 0))
         self._metrics.messages_published.inc(published)
         return published
 
     @staticmethod
-    async def _forget(
-        collection: AsyncCollection[dict[str, Any]], doc: dict[str, Any], records: list[Record]
-    ) -> None:
+    async def forget(collection: AsyncCollection[dict[str, Any]], doc: dict[str, Any]) -> None:
+        """Remove the published events, as read in ``doc``, from the outbox."""
         # Unchanged since read: empty the outbox and lower the flag in one write.
         result = await collection.update_one(
             {"_id": doc["_id"], "version": doc.get("version")},
             {"$set": {OUTBOX: []}, "$unset": {PENDING: ""}},
         )
         if result.matched_count == 0:
-            # Changed meanwhile: remove only what was published; the flag stays up for the rest.
-            ids = [r.event_id for r in records]
+            # Changed meanwhile: remove exactly the entries published (``$pullAll`` matches
+            # whole entries, which every MongoDB-wire server supports); newer events stay, and
+            # so does the flag, for the next pass.
             await collection.update_one(
-                {"_id": doc["_id"]}, {"$pull": {OUTBOX: {"event_id": {"$in": ids}}}}
+                {"_id": doc["_id"]}, {"$pullAll": {OUTBOX: doc.get(OUTBOX, [])}}
             )

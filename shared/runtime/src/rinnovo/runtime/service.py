@@ -103,24 +103,25 @@ class ServiceRuntime:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Start everything in order; stop it all in reverse, whatever happened."""
-        await ensure_topics(self.settings.infra, self._topics.values())
-        if self._outbox_collections:
-            self.relay = OutboxRelay(
-                self._outbox_collections,
-                BrokerPublisher(self.broker, self.settings.infra.kafka_topic_prefix),
-                self.metrics,
-                poll_seconds=self.settings.outbox_poll_seconds,
-            )
-            await self.relay.ensure_indexes()
-        for step in self._startup:
-            await step()
-        await self.broker.start()
-        loops: list[Step] = [*self._background]
-        if self.relay is not None:
-            loops.append(self.relay.run)
-        tasks = [asyncio.create_task(loop(), name=f"{self.name}:{loop}") for loop in loops]
-        log.info("service started", service=self.name)
+        tasks: list[asyncio.Task[None]] = []
         try:
+            await ensure_topics(self.settings.infra, self._topics.values())
+            if self._outbox_collections:
+                self.relay = OutboxRelay(
+                    self._outbox_collections,
+                    BrokerPublisher(self.broker, self.settings.infra.kafka_topic_prefix),
+                    self.metrics,
+                    poll_seconds=self.settings.outbox_poll_seconds,
+                )
+                await self.relay.ensure_indexes()
+            for step in self._startup:
+                await step()
+            await self.broker.start()
+            loops: list[Step] = [*self._background]
+            if self.relay is not None:
+                loops.append(self.relay.run)
+            tasks = [asyncio.create_task(loop(), name=f"{self.name}:{loop}") for loop in loops]
+            log.info("service started", service=self.name)
             yield
         finally:
             for task in tasks:

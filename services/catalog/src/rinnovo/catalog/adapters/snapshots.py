@@ -45,8 +45,8 @@ class Stored(Generic[S]):
     changed_by: str
     changed_at: datetime | None
     seed_hash: str | None
-    audit: tuple[AuditEntry, ...] = ()
-    """Loaded by ``get`` only."""
+    audit: tuple[AuditEntry, ...] | None
+    """Every change, oldest first; ``None`` when not loaded (``all`` leaves it out)."""
 
 
 class SnapshotStore(Generic[S]):
@@ -70,26 +70,47 @@ class SnapshotStore(Generic[S]):
 
     async def get(self, id_: str) -> Stored[S] | None:
         doc = await self.collection.find_one({"_id": id_}, {**_FIELDS, "audit": 1})
-        return None if doc is None else self._stored(doc)
+        return None if doc is None else self._stored(doc, with_audit=True)
 
     async def all(self) -> list[Stored[S]]:
         cursor = self.collection.find({}, _FIELDS).sort("_id")
-        return [self._stored(doc) async for doc in cursor]
+        return [self._stored(doc, with_audit=False) async for doc in cursor]
 
     async def ids(self) -> list[str]:
         return [doc["_id"] async for doc in self.collection.find({}, {"_id": 1})]
 
-    def _stored(self, doc: dict[str, Any]) -> Stored[S]:
+    def _stored(self, doc: dict[str, Any], *, with_audit: bool) -> Stored[S]:
+        audit = (
+            tuple(AuditEntry.model_validate(e) for e in doc.get("audit", ()))
+            if with_audit
+            else None
+        )
         return Stored(
             snapshot=self._model.model_validate(doc["snapshot"]),
             version=doc["version"],
             changed_by=doc.get("changed_by", ""),
             changed_at=doc.get("changed_at"),
             seed_hash=doc.get("seed_hash"),
-            audit=tuple(AuditEntry.model_validate(e) for e in doc.get("audit", ())),
+            audit=audit,
         )
 
     async def save(
+        self, snapshot: S, *, actor: str, at: datetime, correlation_id: str | None = None
+    ) -> bool:
+        """Store ``snapshot`` over whatever is stored now; False if it is already stored."""
+        while True:
+            current = await self.get(self.id_of(snapshot))
+            if current is not None and current.snapshot == snapshot:
+                return False
+            try:
+                await self.write(
+                    current, snapshot, Who(actor, at), "saved", correlation_id=correlation_id
+                )
+            except VersionConflict:
+                continue
+            return True
+
+    async def write(
         self,
         current: Stored[S] | None,
         snapshot: S,
@@ -108,7 +129,9 @@ class SnapshotStore(Generic[S]):
         id_ = self.id_of(snapshot)
         version = current.version if current else 0
         changed = current is None or current.snapshot != snapshot
-        audit = list(current.audit) if current else []
+        if current is not None and current.audit is None:
+            raise ValueError("read with get() before writing: the audit trail is carried over")
+        audit = list(current.audit or ()) if current else []
         events = []
         if changed:
             entry = AuditEntry(
@@ -134,11 +157,10 @@ class SnapshotStore(Generic[S]):
             "snapshot": snapshot.model_dump(mode="json"),
             "audit": [e.model_dump(mode="python") for e in audit],
         }
-        # Who changed it last: unchanged if only a seed hash is recorded.
-        by, at = (who.by, who.at) if current is None or changed else (
-            current.changed_by,
-            current.changed_at,
-        )
+        if current is not None and not changed:
+            by, at = current.changed_by, current.changed_at  # only a new seed hash
+        else:
+            by, at = who.by, who.at
         state |= {"changed_by": by, "changed_at": at}
         if seed_hash is not None:
             state["seed_hash"] = seed_hash

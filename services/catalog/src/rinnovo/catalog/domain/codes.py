@@ -7,7 +7,7 @@ told a code is withdrawn never finds it working again.
 from collections.abc import Iterable
 
 from rinnovo.catalog.domain.drafts import CodeChanges, CodeDraft
-from rinnovo.catalog.domain.errors import Final, reject_if
+from rinnovo.catalog.domain.errors import NoLongerChanges, reject_if
 from rinnovo.catalog.domain.rules import code_problems
 from rinnovo.contracts.catalog import ConventionCodeSnapshot
 
@@ -22,7 +22,7 @@ def revise_code(
     current: ConventionCodeSnapshot, changes: CodeChanges, product_ids: Iterable[str]
 ) -> ConventionCodeSnapshot:
     if current.revoked:
-        raise Final(f"the code {current.code} is revoked and no longer changes")
+        raise NoLongerChanges(f"the code {current.code} is revoked and no longer changes")
     code = ConventionCodeSnapshot.model_validate(
         {**changes.model_dump(), "code": current.code, "revoked": False}
     )

@@ -30,5 +30,5 @@ class StaleVersion(Exception):
     """The client changed what it read, but someone changed it since (``If-Match``)."""
 
 
-class Final(Exception):
+class NoLongerChanges(Exception):
     """The thing is in a final state and no longer changes (a revoked code)."""

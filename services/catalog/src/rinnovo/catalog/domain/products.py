@@ -24,7 +24,9 @@ def create_product(draft: ProductDraft) -> ProductSnapshot:
     return product
 
 
-def revise_product(current: ProductSnapshot, changes: ProductChanges, today: date) -> ProductSnapshot:
+def revise_product(
+    current: ProductSnapshot, changes: ProductChanges, today: date
+) -> ProductSnapshot:
     """Replace what an administrator may replace; the id and the price history stay."""
     product = ProductSnapshot.model_validate(
         {
@@ -42,11 +44,11 @@ def set_policy(current: ProductSnapshot, policy: PolicyDraft) -> ProductSnapshot
     return current.model_copy(update={"policy": policy.published()})
 
 
-def add_price_version(current: ProductSnapshot, new: NewPriceVersion, today: date) -> ProductSnapshot:
+def add_price_version(
+    current: ProductSnapshot, new: NewPriceVersion, today: date
+) -> ProductSnapshot:
     reject_if(
-        new_price_version_problems(
-            current, new.effective_from, new.option_unit_yearly_cents, today
-        )
+        new_price_version_problems(current, new.effective_from, new.option_unit_yearly_cents, today)
     )
     version = PriceVersion(
         version=current.price_versions[-1].version + 1,
@@ -71,7 +73,10 @@ def merge_seed(stored: ProductSnapshot, seed: ProductSnapshot, today: date) -> P
     for i, (declared, kept) in enumerate(zip(seed.price_versions, history, strict=False)):
         if declared != kept:
             problems.append(
-                (f"price_versions.{i}", f"differs from stored version {kept.version}, which never changes")
+                (
+                    f"price_versions.{i}",
+                    f"differs from stored version {kept.version}, which never changes",
+                )
             )
     merged = seed.model_copy(update={"price_versions": history})
     for i, version in enumerate(seed.price_versions[len(history) :], start=len(history)):

@@ -117,7 +117,10 @@ def _price_history_problems(versions: Sequence[PriceVersion]) -> list[FieldProbl
     for i, version in enumerate(versions):
         if version.version != i + 1:
             problems.append(
-                (f"price_versions.{i}.version", f"expected {i + 1}: numbered 1, 2, ... oldest first")
+                (
+                    f"price_versions.{i}.version",
+                    f"expected {i + 1}: numbered 1, 2, ... oldest first",
+                )
             )
         if i and version.effective_from <= versions[i - 1].effective_from:
             previous = versions[i - 1]
@@ -137,15 +140,16 @@ def _unpriced_option_problems(
     versions = list(product.price_versions)
     if priced_from is not None:
         current = price_version_on(product, priced_from)
-        versions = [
-            v for v in versions if v == current or v.effective_from > priced_from
-        ]
+        versions = [v for v in versions if v == current or v.effective_from > priced_from]
     problems: list[FieldProblem] = []
     for i, option in enumerate(product.options):
         for version in versions:
             if option.option_id not in version.option_unit_yearly_cents:
                 problems.append(
-                    (f"options.{i}", f"{option.option_id} has no price in version {version.version}")
+                    (
+                        f"options.{i}",
+                        f"{option.option_id} has no price in version {version.version}",
+                    )
                 )
     return problems
 
@@ -168,9 +172,7 @@ def policy_problems(policy: ProductPolicy) -> list[FieldProblem]:
             ("auto_renewal_retry_days", "retries fall between the first charge and the expiry")
         )
     if policy.window_closing_warning_days > policy.reactivation_window_days:
-        problems.append(
-            ("window_closing_warning_days", "longer than the reactivation window")
-        )
+        problems.append(("window_closing_warning_days", "longer than the reactivation window"))
     return problems
 
 
@@ -206,9 +208,7 @@ def new_price_version_problems(
     return problems
 
 
-def code_problems(
-    code: ConventionCodeSnapshot, product_ids: Iterable[str]
-) -> list[FieldProblem]:
+def code_problems(code: ConventionCodeSnapshot, product_ids: Iterable[str]) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     if not CODE_PATTERN.fullmatch(code.code):
         problems.append(("code", "use letters, digits, - and _ (at most 64)"))

@@ -178,8 +178,6 @@ def _check_upgrade(request: QuoteRequest) -> None:
         raise QuoteRefused("extra_users", "users are removed at renewal, not by an upgrade")
     if current.nso and not wanted.nso:
         raise QuoteRefused("nso", "the NSO module is dropped at renewal, not by an upgrade")
-    if wanted == current:
-        raise QuoteRefused("components", "an upgrade must add space, users or the NSO module")
     if days_left(request.expiry_date, request.today) == 0:
         raise QuoteRefused("kind", "the service has expired: reactivate it instead")
 

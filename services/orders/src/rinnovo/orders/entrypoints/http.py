@@ -102,8 +102,9 @@ def customer_router(app: OrdersApp, auth: Auth) -> APIRouter:
     @router.patch("/carts/{cart_id}", summary="Change space, users, NSO, term, payment or code")
     async def change_cart(cart_id: str, body: CartChange, me: Customer) -> CartOut:
         changes: dict[str, object] = body.model_dump(exclude_unset=True)
-        if changes.get("convention_code") == "":
-            changes["convention_code"] = None
+        code = changes.get("convention_code")
+        if isinstance(code, str):  # codes are kept in capitals; "" removes the code
+            changes["convention_code"] = code.strip().upper() or None
         return CartOut.of(await call(app.change_cart(me.subject, cart_id, changes)))
 
     @router.post(

@@ -1,0 +1,138 @@
+"""A running catalog + orders pair on the real servers, and helpers to act as customers."""
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from httpx import ASGITransport, AsyncClient
+
+from rinnovo.catalog.bootstrap import CatalogSettings
+from rinnovo.catalog.bootstrap import build as build_catalog
+from rinnovo.contracts.payments import PaymentRegistered, PaymentRegisteredPayload
+from rinnovo.contracts.topics import PAYMENTS_PAYMENT
+from rinnovo.orders.bootstrap import OrdersSettings
+from rinnovo.orders.bootstrap import build as build_orders
+from rinnovo.runtime.auth import AuthSettings, issue_token
+from rinnovo.runtime.clock import ShiftedClock
+from rinnovo.runtime.events import new_event
+from rinnovo.runtime.plugins import BuiltService
+from rinnovo.runtime.settings import InfraSettings
+
+ACCEPTANCES = {
+    doc: {"accepted": True, "version": "2025-01"}
+    for doc in ("general_conditions", "unfair_terms", "privacy")
+}
+
+
+def bearer(subject: str, *roles: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(AuthSettings(), subject, set(roles))}"}
+
+
+@dataclass
+class Stack:
+    infra: InfraSettings
+    catalog: BuiltService
+    orders: BuiltService
+    clock: ShiftedClock
+    producer: AIOKafkaProducer
+
+    def client(self, subject: str, *roles: str) -> AsyncClient:
+        return AsyncClient(
+            transport=ASGITransport(self.orders.app),
+            base_url="http://orders",
+            headers=bearer(subject, *roles),
+        )
+
+    def customer(self, customer_id: str) -> AsyncClient:
+        return self.client(customer_id, "customer")
+
+    def admin(self) -> AsyncClient:
+        return self.client("ops", "admin")
+
+    async def register_payment(
+        self, order: dict[str, Any], payment_id: str, amount: int | None = None, times: int = 1
+    ) -> PaymentRegistered:
+        """Publish a PaymentRegistered as payments would; ``times`` > 1 redelivers it."""
+        event = new_event(
+            PaymentRegistered,
+            payload=PaymentRegisteredPayload(
+                payment_id=payment_id,
+                order_id=order["order_id"],
+                order_number=order["number"],
+                method=order["payment_method"],
+                amount_cents=order["total_cents"] if amount is None else amount,
+                registered_at=self.clock.now(),
+            ),
+            producer="payments",
+            aggregate_id=payment_id,
+            aggregate_version=1,
+            occurred_at=datetime.now(UTC),
+        )
+        topic = self.infra.kafka_topic_prefix + PAYMENTS_PAYMENT.name
+        for _ in range(times):
+            await self.producer.send_and_wait(
+                topic, event.model_dump_json().encode(), key=payment_id.encode()
+            )
+        return event
+
+    def topic(self, name: str) -> str:
+        return self.infra.kafka_topic_prefix + name
+
+    async def import_service(self, customer_id: str, **fields: Any) -> dict[str, Any]:
+        """An active service of a customer, brought in through the operators' API."""
+        body = {
+            "service_id": fields.pop("service_id", f"svc-{customer_id}"),
+            "customer_id": customer_id,
+            "holder": {"name": "Studio Rossi", "email": "rossi@example.it", "locale": "it"},
+            "username": f"{customer_id}@example.it",
+            "product_id": "fe-standard",
+            "expiry_date": "2027-03-31",
+            "storage_gb": 1,
+            **fields,
+        }
+        async with self.admin() as admin:
+            response = await admin.post("/v1/admin/services", json=body)
+        assert response.status_code == 201, response.text
+        card: dict[str, Any] = response.json()
+        return card
+
+    async def events(
+        self, topic: str, reader: Callable[..., Awaitable[list[Any]]], at_least: int
+    ) -> list[dict[str, Any]]:
+        """The events on one of this stack's topics, as a plain consumer reads them."""
+        records = await reader(
+            self.infra.kafka_bootstrap_servers, self.topic(topic), at_least=at_least
+        )
+        return [json.loads(r.value) for r in records]
+
+
+@pytest.fixture
+async def stack(
+    infra: InfraSettings,
+    database_name: Callable[[str], str],
+    wait_until: Callable[..., Awaitable[None]],
+) -> AsyncIterator[Stack]:
+    clock = ShiftedClock()
+    catalog = build_catalog(CatalogSettings(infra=infra, database=database_name("catalog")))
+    orders = build_orders(
+        OrdersSettings(infra=infra, database=database_name("orders"), outbox_poll_seconds=0.05),
+        clock=clock,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+    async with catalog.runtime.running(), orders.runtime.running():
+        await producer.start()
+        s = Stack(infra, catalog, orders, clock, producer)
+        try:
+            async with s.customer("probe") as probe:
+
+                async def replicated() -> bool:
+                    return len((await probe.get("/v1/catalog/products")).json()) == 3
+
+                await wait_until(replicated)
+            yield s
+        finally:
+            await producer.stop()

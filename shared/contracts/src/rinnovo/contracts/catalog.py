@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from rinnovo.contracts.envelope import Cents, Contract, Event, NonEmpty
+from rinnovo.contracts.topic_spec import TopicSpec
 
 Days = int
 
@@ -117,3 +118,19 @@ class ConventionCodeSnapshot(Contract):
 class ConventionCodeSnapshotPublished(Event):
     type: Literal["catalog.convention_code.snapshot"] = "catalog.convention_code.snapshot"
     payload: ConventionCodeSnapshot
+
+
+CATALOG_PRODUCT = TopicSpec(
+    name="catalog.product.v1",
+    producer="catalog",
+    events=(ProductSnapshotPublished,),
+    compacted=True,
+    description="Current state of each product, keyed by product id.",
+)
+CATALOG_CONVENTION_CODE = TopicSpec(
+    name="catalog.convention-code.v1",
+    producer="catalog",
+    events=(ConventionCodeSnapshotPublished,),
+    compacted=True,
+    description="Current state of each convention code, keyed by the code.",
+)

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import AwareDatetime, EmailStr, Field
 
 from rinnovo.contracts.envelope import Cents, Contract, Event, NonEmpty
+from rinnovo.contracts.topic_spec import TopicSpec
 
 
 class OrderKind(StrEnum):
@@ -193,3 +194,87 @@ class AutomaticRenewalSwitched(Event):
         "orders.service.automatic_renewal_switched"
     )
     payload: ServiceChangePayload
+
+
+class ServiceExpiringPayload(Contract):
+    """A reminder milestone: sent on the reminder schedule while automatic renewal is off."""
+
+    service: ServiceState
+    expiry_date: date
+    days_left: int = Field(ge=0, description="Days until the expiry date.")
+
+
+class ServiceExpiring(Event):
+    type: Literal["orders.service.expiring"] = "orders.service.expiring"
+    payload: ServiceExpiringPayload
+
+
+class ServiceExpiredPayload(Contract):
+    service: ServiceState
+    reactivation_deadline: date = Field(description="Last day the service can be reactivated.")
+
+
+class ServiceExpired(Event):
+    type: Literal["orders.service.expired"] = "orders.service.expired"
+    payload: ServiceExpiredPayload
+
+
+class ReactivationWindowClosingPayload(Contract):
+    service: ServiceState
+    reactivation_deadline: date
+    days_left: int = Field(ge=0)
+
+
+class ReactivationWindowClosing(Event):
+    type: Literal["orders.service.reactivation_window_closing"] = (
+        "orders.service.reactivation_window_closing"
+    )
+    payload: ReactivationWindowClosingPayload
+
+
+class ServiceDeactivated(Event):
+    """The reactivation window closed: the panel revokes access."""
+
+    type: Literal["orders.service.deactivated"] = "orders.service.deactivated"
+    payload: ServiceChangePayload
+
+
+class StorageThresholdCrossedPayload(Contract):
+    service: ServiceState
+    used_bytes: int = Field(ge=0)
+    quota_bytes: int = Field(ge=0)
+    threshold_percent: int = Field(ge=1, le=100)
+
+
+class StorageThresholdCrossed(Event):
+    """Use went above the product's threshold (once per upward crossing)."""
+
+    type: Literal["orders.service.storage_threshold_crossed"] = (
+        "orders.service.storage_threshold_crossed"
+    )
+    payload: StorageThresholdCrossedPayload
+
+
+ORDERS_ORDER = TopicSpec(
+    name="orders.order.v1",
+    producer="orders",
+    events=(OrderPlaced, OrderCancelled, OrderPaid, OrderPaymentRefused),
+    description="Life of each order, keyed by order id.",
+)
+ORDERS_SERVICE = TopicSpec(
+    name="orders.service.v1",
+    producer="orders",
+    events=(
+        ServiceActivated,
+        ServiceRenewed,
+        ServiceReactivated,
+        ServiceUpgraded,
+        AutomaticRenewalSwitched,
+        ServiceExpiring,
+        ServiceExpired,
+        ReactivationWindowClosing,
+        ServiceDeactivated,
+        StorageThresholdCrossed,
+    ),
+    description="Life of each customer's service, keyed by service id; carries its state.",
+)

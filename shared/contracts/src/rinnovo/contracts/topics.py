@@ -1,104 +1,17 @@
-"""Which events travel on which topic.
+"""Which events travel on which topic: the whole published catalog.
 
 One topic per aggregate, keyed by the aggregate id so one aggregate's events stay in order.
-Each topic has a dead-letter twin, ``<topic>.DLT``.
+Each topic has a dead-letter twin, ``<topic>.DLT``. Each module of this package declares the
+topics of its producer; this one gathers them.
 """
 
-from dataclasses import dataclass, field
-from typing import Annotated, Any
-
-from pydantic import Field, TypeAdapter
-
-from rinnovo.contracts.catalog import ConventionCodeSnapshotPublished, ProductSnapshotPublished
+from rinnovo.contracts.catalog import CATALOG_CONVENTION_CODE, CATALOG_PRODUCT
 from rinnovo.contracts.envelope import Event
-from rinnovo.contracts.orders import (
-    AutomaticRenewalSwitched,
-    OrderCancelled,
-    OrderPaid,
-    OrderPaymentRefused,
-    OrderPlaced,
-    ServiceActivated,
-    ServiceReactivated,
-    ServiceRenewed,
-    ServiceUpgraded,
-)
-from rinnovo.contracts.payments import PaymentRegistered
-
-DLT_SUFFIX = ".DLT"
-
-
-@dataclass(frozen=True)
-class TopicSpec:
-    name: str
-    producer: str
-    events: tuple[type[Event], ...]
-    compacted: bool = False
-    description: str = ""
-    payload_type: Any = field(init=False, repr=False, compare=False)
-    """The topic's events as one type: a union discriminated by ``type``."""
-    _adapter: TypeAdapter[Any] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        union: Any = self.events[0]
-        for event in self.events[1:]:
-            union = union | event
-        if len(self.events) > 1:
-            union = Annotated[union, Field(discriminator="type")]
-        object.__setattr__(self, "payload_type", union)
-        object.__setattr__(self, "_adapter", TypeAdapter(union))
-
-    @property
-    def dead_letter(self) -> str:
-        return self.name + DLT_SUFFIX
-
-    def event_types(self) -> tuple[str, ...]:
-        return tuple(e.event_type() for e in self.events)
-
-    def parse(self, raw: bytes | str) -> Event:
-        """Validate a message body as one of this topic's events (raises on anything else)."""
-        event: Event = self._adapter.validate_json(raw)
-        return event
-
-
-CATALOG_PRODUCT = TopicSpec(
-    name="catalog.product.v1",
-    producer="catalog",
-    events=(ProductSnapshotPublished,),
-    compacted=True,
-    description="Current state of each product, keyed by product id.",
-)
-CATALOG_CONVENTION_CODE = TopicSpec(
-    name="catalog.convention-code.v1",
-    producer="catalog",
-    events=(ConventionCodeSnapshotPublished,),
-    compacted=True,
-    description="Current state of each convention code, keyed by the code.",
-)
-
-ORDERS_ORDER = TopicSpec(
-    name="orders.order.v1",
-    producer="orders",
-    events=(OrderPlaced, OrderCancelled, OrderPaid, OrderPaymentRefused),
-    description="Life of each order, keyed by order id.",
-)
-ORDERS_SERVICE = TopicSpec(
-    name="orders.service.v1",
-    producer="orders",
-    events=(
-        ServiceActivated,
-        ServiceRenewed,
-        ServiceReactivated,
-        ServiceUpgraded,
-        AutomaticRenewalSwitched,
-    ),
-    description="Life of each customer's service, keyed by service id; carries its state.",
-)
-PAYMENTS_PAYMENT = TopicSpec(
-    name="payments.payment.v1",
-    producer="payments",
-    events=(PaymentRegistered,),
-    description="Payments of orders, keyed by payment id.",
-)
+from rinnovo.contracts.notifications import NOTIFIER_NOTIFICATION
+from rinnovo.contracts.orders import ORDERS_ORDER, ORDERS_SERVICE
+from rinnovo.contracts.panel import PANEL_USAGE
+from rinnovo.contracts.payments import PAYMENTS_PAYMENT
+from rinnovo.contracts.topic_spec import DLT_SUFFIX, TopicSpec
 
 TOPICS: dict[str, TopicSpec] = {
     t.name: t
@@ -108,6 +21,8 @@ TOPICS: dict[str, TopicSpec] = {
         ORDERS_ORDER,
         ORDERS_SERVICE,
         PAYMENTS_PAYMENT,
+        NOTIFIER_NOTIFICATION,
+        PANEL_USAGE,
     )
 }
 
@@ -126,3 +41,19 @@ def event_class_for(event_type: str) -> type[Event]:
             if event.event_type() == event_type:
                 return event
     raise LookupError(f"unknown event type {event_type!r}")
+
+
+__all__ = [
+    "CATALOG_CONVENTION_CODE",
+    "CATALOG_PRODUCT",
+    "DLT_SUFFIX",
+    "NOTIFIER_NOTIFICATION",
+    "ORDERS_ORDER",
+    "ORDERS_SERVICE",
+    "PANEL_USAGE",
+    "PAYMENTS_PAYMENT",
+    "TOPICS",
+    "TopicSpec",
+    "event_class_for",
+    "topic_for",
+]

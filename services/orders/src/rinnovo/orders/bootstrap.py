@@ -9,6 +9,7 @@ from rinnovo.contracts.topics import (
     CATALOG_PRODUCT,
     ORDERS_ORDER,
     ORDERS_SERVICE,
+    PANEL_USAGE,
     PAYMENTS_PAYMENT,
 )
 from rinnovo.orders.adapters.catalog_replica import Replica
@@ -19,9 +20,10 @@ from rinnovo.orders.adapters.repositories import (
     Orders,
     Subscriptions,
 )
-from rinnovo.orders.entrypoints.http import admin_router, customer_router
+from rinnovo.orders.entrypoints.http import admin_router, clock_router, customer_router
 from rinnovo.orders.handlers import OrdersApp, Policies
-from rinnovo.runtime.clock import Clock, SystemClock
+from rinnovo.orders.scheduler import Scheduler
+from rinnovo.runtime.clock import Clock, ShiftedClock, SystemClock
 from rinnovo.runtime.plugins import BuiltService
 from rinnovo.runtime.service import ServiceRuntime
 from rinnovo.runtime.settings import ServiceSettings
@@ -40,11 +42,16 @@ class OrdersSettings(ServiceSettings):
         default={"bank_transfer", "postal_slip", "card", "sepa_direct_debit"}
     )
     stored_payment_methods: set[str] = Field(default={"card", "sepa_direct_debit"})
+    scheduler_interval_seconds: float = Field(default=1.0, gt=0)
+    time_travel: bool = Field(
+        default=False,
+        description="Demo and test deployments only: lets an admin move this service's clock.",
+    )
 
 
 def build(settings: OrdersSettings | None = None, clock: Clock | None = None) -> BuiltService:
     settings = settings or OrdersSettings()
-    clock = clock or SystemClock()
+    clock = clock or (ShiftedClock() if settings.time_travel else SystemClock())
     runtime = ServiceRuntime(NAME, settings, clock)
     db = runtime.db
     app = OrdersApp(
@@ -73,6 +80,9 @@ def build(settings: OrdersSettings | None = None, clock: Clock | None = None) ->
     runtime.subscribe(CATALOG_PRODUCT, app.on_catalog_event)
     runtime.subscribe(CATALOG_CONVENTION_CODE, app.on_catalog_event)
     runtime.subscribe(PAYMENTS_PAYMENT, app.on_payment_event)
+    runtime.subscribe(PANEL_USAGE, app.on_usage_event)
+    scheduler = Scheduler(app, interval_seconds=settings.scheduler_interval_seconds)
+    runtime.in_background(scheduler.run)
 
     async def indexes() -> None:
         await app.subscriptions.ensure_indexes()
@@ -81,7 +91,15 @@ def build(settings: OrdersSettings | None = None, clock: Clock | None = None) ->
 
     runtime.on_startup(indexes)
     http = runtime.http_app(
-        [customer_router(app, runtime.auth), admin_router(app, runtime.auth)],
+        [
+            customer_router(app, runtime.auth),
+            admin_router(app, runtime.auth),
+            *(
+                [clock_router(clock, scheduler, runtime.auth)]
+                if isinstance(clock, ShiftedClock)
+                else []
+            ),
+        ],
         title="Rinnovo orders",
         description="The customer area: services as cards, carts, checkout and orders.",
     )

@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -23,6 +23,7 @@ from rinnovo.contracts.catalog import (
     ProductSnapshotPublished,
 )
 from rinnovo.contracts.orders import PaymentRefusedReason
+from rinnovo.contracts.panel import UsageReported
 from rinnovo.contracts.payments import PaymentRegistered
 from rinnovo.orders import integration_events as events
 from rinnovo.orders.adapters.catalog_replica import Replica
@@ -35,18 +36,21 @@ from rinnovo.orders.adapters.repositories import (
     Orders,
     Subscriptions,
     Versioned,
+    scheduled,
 )
 from rinnovo.orders.domain.card import Card, card
 from rinnovo.orders.domain.carts import Cart, cart_for_service, first_purchase_cart, quote_cart
 from rinnovo.orders.domain.orders import Acceptance, Order, OrderConflict, OrderStatus
-from rinnovo.orders.domain.paid_orders import CannotApply, apply_paid_order
-from rinnovo.orders.domain.pricing import OrderKind, Quote, QuoteRefused
+from rinnovo.orders.domain.paid_orders import CannotApply, apply_paid_order, payment_in_time
+from rinnovo.orders.domain.pricing import OrderKind, Quote, QuoteRefused, QuoteRequest, quote
+from rinnovo.orders.domain.schedule import Milestone, next_due, pending
 from rinnovo.orders.domain.subscription import (
     AutoRenewal,
     Components,
     Holder,
     Status,
     Subscription,
+    TimelineEntry,
 )
 from rinnovo.orders.errors import Conflict, Invalid, NotFound
 from rinnovo.runtime.aggregates import VersionConflict
@@ -56,6 +60,7 @@ from rinnovo.runtime.dead_letters import PoisonMessage
 log = structlog.get_logger(__name__)
 
 ACCEPTANCE_DOCUMENTS = ("general_conditions", "unfair_terms", "privacy")
+HISTORY_LIMIT = 100
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("9b0f3d8e-4c1a-4c55-9a63-2d1f4f0a7e11")
 
 SERVICE_EVENT_OF_KIND = {
@@ -65,6 +70,21 @@ SERVICE_EVENT_OF_KIND = {
     OrderKind.REACTIVATION: "reactivated",
     OrderKind.UPGRADE: "upgraded",
 }
+
+
+def above(service: Subscription, threshold_percent: int) -> bool:
+    return service.used_bytes * 100 > threshold_percent * service.quota_bytes
+
+
+def timeline_entry(event: Event) -> TimelineEntry:
+    payload = event.payload
+    service = getattr(payload, "service", None)
+    return TimelineEntry(
+        at=event.occurred_at,
+        event=event.type.removeprefix("orders.service."),
+        expiry_date=getattr(service, "expiry_date", None),
+        order_id=getattr(payload, "order_id", None),
+    )
 
 
 @dataclass(frozen=True)
@@ -349,7 +369,7 @@ class OrdersApp:
                 correlation=service_id,
             )
             try:
-                await self.subscriptions.save(service_id, updated, stored.version, [event])
+                await self.write_service(stored, updated, [event])
             except VersionConflict:
                 continue
             self._on_events()
@@ -363,13 +383,119 @@ class OrdersApp:
             "activated", service, 1, now, correlation=service.subscription_id
         )
         try:
-            await self.subscriptions.add(service.subscription_id, service, [event])
+            await self.write_service(None, service, [event])
         except VersionConflict as exc:
             raise Conflict(f"service {service.subscription_id} already exists") from exc
         self._on_events()
         return service
 
+    def events_written(self) -> None:
+        self._on_events()
+
+    async def place_automatic_renewal(self, service: Subscription, now: datetime) -> None:
+        """The order an automatic renewal charges, priced from the catalog replica; one per
+        term, whatever retries or replicas do (its id comes from the service and term)."""
+        assert service.expiry_date is not None
+        auto = service.auto_renewal
+        order_id = str(
+            uuid.uuid5(
+                _IDEMPOTENCY_NAMESPACE, f"auto:{service.subscription_id}:{service.expiry_date}"
+            )
+        )
+        if await self.orders.get(order_id) is not None:
+            return
+        product = await self.product(service.product_id)
+        term = (
+            auto.term_years
+            if auto.term_years in product.allowed_terms_years
+            else min(product.allowed_terms_years)
+        )
+        try:
+            q = quote(
+                product,
+                QuoteRequest(
+                    kind=OrderKind.AUTOMATIC_RENEWAL,
+                    wanted=service.components,
+                    term_years=term,
+                    today=rome_date(now),
+                    current=service.components,
+                ),
+            )
+        except QuoteRefused as refused:
+            log.error(
+                "automatic renewal cannot be priced",
+                service=service.subscription_id,
+                reason=str(refused),
+            )
+            return
+        order = Order(
+            order_id=order_id,
+            number=await self.numbers.next(rome_date(now).year),
+            customer_id=service.customer_id,
+            subscription_id=service.subscription_id,
+            kind=OrderKind.AUTOMATIC_RENEWAL,
+            status=OrderStatus.AWAITING_PAYMENT,
+            placed_at=now,
+            payment_due=service.expiry_date,
+            payment_method=auto.payment_method or "card",
+            quote=q,
+            catalog_product_version=await self._product_version(product.product_id),
+            acceptances=(),
+            automatic_renewal=auto,
+        )
+        placed = events.order_placed(order, service, product.name, 1, now)
+        try:
+            await self.orders.add(order_id, order, [placed])
+        except OpenRenewalExists:
+            log.info(
+                "automatic renewal skipped: a renewal is already awaiting payment",
+                service=service.subscription_id,
+            )
+        except VersionConflict:
+            pass  # placed by another replica a moment ago
+
+    async def timeline(
+        self, customer_id: str, service_id: str
+    ) -> tuple[Subscription, list[Milestone]]:
+        """What happened to a service, and what will happen next with its dates."""
+        service = (await self.own_service(customer_id, service_id)).value
+        policy = (await self.product(service.product_id)).policy
+        return service, pending(service, policy)
+
     # -- consumed events -------------------------------------------------------------------
+
+    async def on_usage_event(self, event: Event) -> None:
+        if isinstance(event, UsageReported):
+            await self._record_usage(event)
+
+    async def _record_usage(self, event: UsageReported) -> None:
+        """Keep the latest measure; announce each upward crossing of the storage threshold."""
+        p = event.payload
+        event_id = str(event.event_id)
+        while True:
+            stored = await self.subscriptions.get(p.service_id)
+            if stored is None:
+                raise PoisonMessage("unknown_service", f"usage of unknown service {p.service_id}")
+            before = stored.value
+            if event_id in stored.inbox or (
+                before.usage_measured_at is not None and p.measured_at <= before.usage_measured_at
+            ):
+                return  # already seen, or older than what we hold
+            threshold = (await self.product(before.product_id)).policy.storage_warning_percent
+            after = replace(before, used_bytes=p.used_bytes, usage_measured_at=p.measured_at)
+            emitted: list[Event] = []
+            if above(after, threshold) and not above(before, threshold):
+                emitted.append(
+                    events.storage_threshold_crossed(
+                        after, threshold, stored.version + 1, self.clock.now(), event
+                    )
+                )
+            try:
+                await self.write_service(stored, after, emitted, event_id)
+            except VersionConflict:
+                continue
+            self._on_events()
+            return
 
     async def on_catalog_event(self, event: Event) -> None:
         if isinstance(event, ProductSnapshotPublished):
@@ -411,7 +537,7 @@ class OrdersApp:
                 if order.payment_id == p.payment_id:
                     return order
                 refusal = PaymentRefusedReason.ALREADY_PAID
-            elif service.value.status is Status.DEACTIVATED:
+            elif not payment_in_time(service.value, order.pay(p.payment_id, p.registered_at)):
                 refusal = PaymentRefusedReason.SERVICE_DEACTIVATED
             else:
                 new_order = order.pay(p.payment_id, p.registered_at)
@@ -451,9 +577,7 @@ class OrdersApp:
                 cause=event,
             )
             try:
-                await self.subscriptions.save(
-                    order.subscription_id, after, stored.version, [emitted], event_id
-                )
+                await self.write_service(stored, after, [emitted], event_id)
             except VersionConflict:
                 continue
             return
@@ -535,5 +659,24 @@ class OrdersApp:
         )
         # An earlier attempt of this same checkout may have created it already.
         with contextlib.suppress(VersionConflict):
-            await self.subscriptions.add(service.subscription_id, service)
+            await self.write_service(None, service, [])
         return service
+
+    async def write_service(
+        self,
+        stored: Versioned[Subscription] | None,
+        service: Subscription,
+        emitted: list[Event],
+        caused_by: str | None = None,
+    ) -> None:
+        """Every write of a service: its timeline and its next milestone go with it."""
+        policy = (await self.product(service.product_id)).policy
+        entries = tuple(timeline_entry(e) for e in emitted)
+        service = replace(service, history=(*service.history, *entries)[-HISTORY_LIMIT:])
+        extra = scheduled(next_due(service, policy))
+        if stored is None:
+            await self.subscriptions.add(service.subscription_id, service, emitted, extra)
+        else:
+            await self.subscriptions.save(
+                service.subscription_id, service, stored.version, emitted, caused_by, extra
+            )

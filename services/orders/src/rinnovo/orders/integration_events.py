@@ -1,6 +1,6 @@
 """The published events of orders, built from domain objects (the only place that maps them)."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from rinnovo.contracts import orders as contract
 from rinnovo.contracts.envelope import Event
@@ -184,4 +184,47 @@ def _event(
         occurred_at=at,
         correlation_id=cause.correlation_id if cause else correlation,
         causation_id=str(cause.event_id) if cause else None,
+    )
+
+
+def service_expiring(service: Subscription, days_left: int, version: int, at: datetime) -> Event:
+    assert service.expiry_date is not None
+    payload = contract.ServiceExpiringPayload(
+        service=service_state(service), expiry_date=service.expiry_date, days_left=days_left
+    )
+    return _event(contract.ServiceExpiring, payload, service.subscription_id, version, at)
+
+
+def service_expired(service: Subscription, deadline: date, version: int, at: datetime) -> Event:
+    payload = contract.ServiceExpiredPayload(
+        service=service_state(service), reactivation_deadline=deadline
+    )
+    return _event(contract.ServiceExpired, payload, service.subscription_id, version, at)
+
+
+def window_closing(
+    service: Subscription, deadline: date, days_left: int, version: int, at: datetime
+) -> Event:
+    payload = contract.ReactivationWindowClosingPayload(
+        service=service_state(service), reactivation_deadline=deadline, days_left=days_left
+    )
+    return _event(contract.ReactivationWindowClosing, payload, service.subscription_id, version, at)
+
+
+def service_deactivated(service: Subscription, version: int, at: datetime) -> Event:
+    payload = contract.ServiceChangePayload(service=service_state(service))
+    return _event(contract.ServiceDeactivated, payload, service.subscription_id, version, at)
+
+
+def storage_threshold_crossed(
+    service: Subscription, threshold_percent: int, version: int, at: datetime, cause: Event
+) -> Event:
+    payload = contract.StorageThresholdCrossedPayload(
+        service=service_state(service),
+        used_bytes=service.used_bytes,
+        quota_bytes=service.quota_bytes,
+        threshold_percent=threshold_percent,
+    )
+    return _event(
+        contract.StorageThresholdCrossed, payload, service.subscription_id, version, at, cause=cause
     )

@@ -6,6 +6,7 @@ for indexes, the version guard, the outbox and the inbox (see ``rinnovo.runtime.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -30,6 +31,16 @@ class Versioned(Generic[T]):
     inbox: tuple[str, ...] = ()
 
 
+NEXT_DUE = "next_due_at"
+CLAIMED_UNTIL = "claimed_until"
+NEVER_CLAIMED = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def scheduled(next_due_at: datetime | None) -> dict[str, Any]:
+    """The fields the scheduler finds work by; written with every change of the aggregate."""
+    return {NEXT_DUE: next_due_at, CLAIMED_UNTIL: NEVER_CLAIMED}
+
+
 class OpenRenewalExists(Exception):
     """The service already has a renewal or reactivation order awaiting payment."""
 
@@ -43,8 +54,8 @@ class _Repository(Generic[T]):
     def _indexed(self, value: T) -> dict[str, Any]:
         return {}
 
-    def _state(self, value: T) -> dict[str, Any]:
-        return {"state": to_document(value), **self._indexed(value)}
+    def _state(self, value: T, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"state": to_document(value), **self._indexed(value), **(extra or {})}
 
     def _load(self, doc: dict[str, Any]) -> Versioned[T]:
         return Versioned(
@@ -57,8 +68,15 @@ class _Repository(Generic[T]):
         doc = await self.collection.find_one({"_id": id_})
         return None if doc is None else self._load(doc)
 
-    async def add(self, id_: str, value: T, events: Sequence[Event] = ()) -> None:
-        await aggregates.insert(self.collection, id_, aggregates.Change(self._state(value), events))
+    async def add(
+        self,
+        id_: str,
+        value: T,
+        events: Sequence[Event] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        change = aggregates.Change(self._state(value, extra), events)
+        await aggregates.insert(self.collection, id_, change)
 
     async def save(
         self,
@@ -67,15 +85,31 @@ class _Repository(Generic[T]):
         expected_version: int,
         events: Sequence[Event] = (),
         caused_by: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> int:
-        change = aggregates.Change(self._state(value), events, caused_by)
+        change = aggregates.Change(self._state(value, extra), events, caused_by)
         return await aggregates.update(self.collection, id_, expected_version, change)
+
+    async def claim_due(self, now: datetime, lease: timedelta) -> str | None:
+        """Claim the aggregate due soonest for a while, so other replicas skip it; its next
+        write (which also sets the next due instant) releases the claim."""
+        doc = await self.collection.find_one_and_update(
+            {NEXT_DUE: {"$lte": now}, CLAIMED_UNTIL: {"$lte": now}},
+            {"$set": {CLAIMED_UNTIL: now + lease}},
+            sort=[(NEXT_DUE, ASCENDING)],
+            projection={"_id": 1},
+        )
+        return None if doc is None else str(doc["_id"])
+
+    async def ensure_schedule_index(self) -> None:
+        await self.collection.create_index([(NEXT_DUE, ASCENDING)])
 
 
 class Subscriptions(_Repository[Subscription]):
     model = Subscription
 
     async def ensure_indexes(self) -> None:
+        await self.ensure_schedule_index()
         await self.collection.create_index([("customer_id", ASCENDING)])
 
     def _indexed(self, value: Subscription) -> dict[str, Any]:
@@ -90,6 +124,7 @@ class Orders(_Repository[Order]):
     model = Order
 
     async def ensure_indexes(self) -> None:
+        await self.ensure_schedule_index()
         await self.collection.create_index([("open_slot", ASCENDING)], unique=True)
         await self.collection.create_index([("customer_id", ASCENDING), ("placed_at", DESCENDING)])
         await self.collection.create_index([("subscription_id", ASCENDING)])
@@ -100,11 +135,18 @@ class Orders(_Repository[Order]):
             "subscription_id": value.subscription_id,
             "placed_at": value.placed_at,
             "open_slot": value.open_slot,
+            **scheduled(value.cancel_unpaid_at),
         }
 
-    async def add(self, id_: str, value: Order, events: Sequence[Event] = ()) -> None:
+    async def add(
+        self,
+        id_: str,
+        value: Order,
+        events: Sequence[Event] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         try:
-            await super().add(id_, value, events)
+            await super().add(id_, value, events, extra)
         except aggregates.VersionConflict:
             if await self.collection.find_one({"_id": id_}, {"_id": 1}) is None:
                 raise OpenRenewalExists(value.subscription_id) from None

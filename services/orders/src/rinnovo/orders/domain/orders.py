@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from rinnovo.orders.domain.pricing import OrderKind, Quote
 from rinnovo.orders.domain.subscription import AutoRenewal
+from rinnovo.runtime.clock import end_of_rome_day
 
 RENEWAL_KINDS = frozenset({OrderKind.RENEWAL, OrderKind.REACTIVATION, OrderKind.AUTOMATIC_RENEWAL})
 
@@ -58,6 +59,13 @@ class Order:
         if self.status is OrderStatus.AWAITING_PAYMENT and self.kind in RENEWAL_KINDS:
             return f"{self.subscription_id}:renewal"
         return self.order_id
+
+    @property
+    def cancel_unpaid_at(self) -> datetime | None:
+        """Unpaid at the end of the payment due day (Rome), the order is cancelled."""
+        if self.status is not OrderStatus.AWAITING_PAYMENT:
+            return None
+        return end_of_rome_day(self.payment_due)
 
     @property
     def can_pay(self) -> bool:

@@ -20,8 +20,8 @@ def apply_paid_order(service: Subscription, order: Order, paid_on: date) -> Subs
     extends from the previous expiry date (no free days, no lost days), even if the expiry
     already ran; an upgrade changes the components and never the expiry date.
     """
-    if service.status is Status.DEACTIVATED:
-        raise CannotApply(f"service {service.username} is deactivated")
+    if not payment_in_time(service, order):
+        raise CannotApply(f"service {service.username} was deactivated before the payment")
     q = order.quote
     components = Components(q.components.storage_gb, q.components.extra_users, q.components.nso)
     auto_renewal = order.automatic_renewal or service.auto_renewal
@@ -41,4 +41,18 @@ def apply_paid_order(service: Subscription, order: Order, paid_on: date) -> Subs
         expiry_date=expiry,
         components=components,
         auto_renewal=auto_renewal,
+        milestones_done=(),  # a new term, a new set of milestones
+        deactivated_at=None,
+    )
+
+
+def payment_in_time(service: Subscription, order: Order) -> bool:
+    """A payment registered before the service was deactivated still counts, even if the
+    deactivation was written a moment before the payment reached us."""
+    if service.status is not Status.DEACTIVATED:
+        return True
+    return (
+        order.paid_at is not None
+        and service.deactivated_at is not None
+        and order.paid_at < service.deactivated_at
     )

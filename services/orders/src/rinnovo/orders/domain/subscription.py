@@ -1,7 +1,7 @@
 """A customer's service (subscription) as orders sees it: what the card and carts start from."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 BYTES_PER_GB = 1_000_000_000
@@ -41,6 +41,16 @@ class Holder:
 
 
 @dataclass(frozen=True)
+class TimelineEntry:
+    """Something that happened to the service, as its timeline shows it."""
+
+    at: datetime
+    event: str
+    expiry_date: date | None = None
+    order_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Subscription:
     subscription_id: str
     customer_id: str
@@ -52,6 +62,11 @@ class Subscription:
     components: Components
     used_bytes: int
     auto_renewal: AutoRenewal
+    milestones_done: tuple[str, ...] = ()
+    """Keys of the milestones of the current term already handled (see ``schedule``)."""
+    usage_measured_at: datetime | None = None
+    deactivated_at: datetime | None = None
+    history: tuple[TimelineEntry, ...] = ()
 
     @property
     def quota_bytes(self) -> int:

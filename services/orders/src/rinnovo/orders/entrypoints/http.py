@@ -4,7 +4,8 @@ Thin: parse, call the use case, shape the answer. Every route needs a bearer tok
 on the caller's own things only; anything else answers 404, as if it did not exist.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Response
@@ -19,6 +20,7 @@ from rinnovo.orders.domain.subscription import (
     Subscription,
 )
 from rinnovo.orders.entrypoints.schemas import (
+    AdvanceIn,
     AutomaticRenewalIn,
     CancelIn,
     CardOut,
@@ -26,12 +28,16 @@ from rinnovo.orders.entrypoints.schemas import (
     CartIn,
     CartOut,
     CheckoutIn,
+    ClockOut,
     OrderOut,
     ServiceImport,
+    TimelineOut,
 )
 from rinnovo.orders.errors import Conflict, Invalid, NotFound
 from rinnovo.orders.handlers import OrdersApp
+from rinnovo.orders.scheduler import Scheduler
 from rinnovo.runtime.auth import Auth, Principal
+from rinnovo.runtime.clock import ShiftedClock
 from rinnovo.runtime.problems import Problem
 
 T = TypeVar("T")
@@ -70,6 +76,14 @@ def customer_router(app: OrdersApp, auth: Auth) -> APIRouter:
     @router.get("/services/{service_id}", summary="One of my services, as its card")
     async def get_card(service_id: str, me: Customer) -> CardOut:
         return CardOut.of(await call(app.card(me.subject, service_id)))
+
+    @router.get(
+        "/services/{service_id}/timeline",
+        summary="What happened to one of my services, and what comes next, with dates",
+    )
+    async def timeline(service_id: str, me: Customer) -> TimelineOut:
+        service, upcoming = await call(app.timeline(me.subject, service_id))
+        return TimelineOut.of(service, upcoming)
 
     @router.get("/services/{service_id}/orders", summary="The orders of one of my services")
     async def service_orders(service_id: str, me: Customer) -> list[OrderOut]:
@@ -179,4 +193,19 @@ def admin_router(app: OrdersApp, auth: Auth) -> APIRouter:
     return router
 
 
-Router = Callable[[OrdersApp, Auth], APIRouter]
+def clock_router(clock: ShiftedClock, scheduler: Scheduler, auth: Auth) -> APIRouter:
+    """Time travel, for demo and test deployments only (``RINNOVO_ORDERS_TIME_TRAVEL``)."""
+    router = APIRouter(prefix="/v1/admin/clock", tags=["operators"], responses=ERRORS)
+    Admin = Annotated[Principal, Depends(auth.admin)]
+
+    @router.get("", summary="This service's clock")
+    async def now(_: Admin) -> ClockOut:
+        return ClockOut(now=clock.now(), offset_seconds=clock.offset.total_seconds())
+
+    @router.post("/advance", summary="Move this service's clock forward")
+    async def advance(body: AdvanceIn, _: Admin) -> ClockOut:
+        clock.advance(timedelta(days=body.days, seconds=body.seconds))
+        scheduler.wake()
+        return ClockOut(now=clock.now(), offset_seconds=clock.offset.total_seconds())
+
+    return router

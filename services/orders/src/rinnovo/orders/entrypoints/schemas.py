@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from rinnovo.orders.domain.card import Card
 from rinnovo.orders.domain.orders import Order
 from rinnovo.orders.domain.pricing import OrderKind, Quote
+from rinnovo.orders.domain.schedule import Milestone
+from rinnovo.orders.domain.subscription import Subscription
 from rinnovo.orders.handlers import CartView
 
 Username = Annotated[
@@ -258,3 +260,45 @@ class ServiceImport(Body):
     nso: bool = False
     used_bytes: int = Field(default=0, ge=0, strict=True)
     automatic_renewal: AutomaticRenewalIn | None = None
+
+
+class PastEventOut(BaseModel):
+    at: datetime
+    event: str = Field(description="e.g. `renewed`, `expiring`, `expired`.")
+    expiry_date: date | None
+    order_id: str | None
+
+
+class UpcomingOut(BaseModel):
+    milestone: str = Field(
+        description="`reminder`, `automatic_renewal` (the charge), `expiry`, "
+        "`window_closing`, `deactivation` (end of the reactivation window)."
+    )
+    day: date = Field(description="The Europe/Rome day it happens.")
+    at: datetime
+
+
+class TimelineOut(BaseModel):
+    service_id: str
+    past: list[PastEventOut]
+    upcoming: list[UpcomingOut]
+
+    @classmethod
+    def of(cls, service: Subscription, upcoming: list[Milestone]) -> "TimelineOut":
+        return cls(
+            service_id=service.subscription_id,
+            past=[PastEventOut(**vars(e)) for e in reversed(service.history)],
+            upcoming=[
+                UpcomingOut(milestone=m.kind.value, day=m.day, at=m.due_at) for m in upcoming
+            ],
+        )
+
+
+class AdvanceIn(Body):
+    days: int = Field(default=0, ge=0, le=3650, strict=True)
+    seconds: int = Field(default=0, ge=0, strict=True)
+
+
+class ClockOut(BaseModel):
+    now: datetime
+    offset_seconds: float

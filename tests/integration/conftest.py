@@ -82,6 +82,19 @@ class Stack:
     def topic(self, name: str) -> str:
         return self.infra.kafka_topic_prefix + name
 
+    async def travel_to(self, instant: datetime) -> None:
+        """Move the orders service's clock to just after ``instant`` and wake its scheduler."""
+        delta = instant - self.clock.now()
+        seconds = max(int(delta.total_seconds()) + 1, 0)
+        async with self.admin() as admin:
+            moved = await admin.post("/v1/admin/clock/advance", json={"seconds": seconds})
+        assert moved.status_code == 200, moved.text
+
+    async def publish(self, topic: str, event: Any) -> None:
+        await self.producer.send_and_wait(
+            self.topic(topic), event.model_dump_json().encode(), key=event.aggregate_id.encode()
+        )
+
     async def import_service(self, customer_id: str, **fields: Any) -> dict[str, Any]:
         """An active service of a customer, brought in through the operators' API."""
         body = {
@@ -119,7 +132,12 @@ async def stack(
     clock = ShiftedClock()
     catalog = build_catalog(CatalogSettings(infra=infra, database=database_name("catalog")))
     orders = build_orders(
-        OrdersSettings(infra=infra, database=database_name("orders"), outbox_poll_seconds=0.05),
+        OrdersSettings(
+            infra=infra,
+            database=database_name("orders"),
+            outbox_poll_seconds=0.05,
+            scheduler_interval_seconds=0.1,
+        ),
         clock=clock,
     )
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)

@@ -41,7 +41,12 @@ from rinnovo.orders.adapters.repositories import (
 from rinnovo.orders.domain.card import Card, card
 from rinnovo.orders.domain.carts import Cart, cart_for_service, first_purchase_cart, quote_cart
 from rinnovo.orders.domain.orders import Acceptance, Order, OrderConflict, OrderStatus
-from rinnovo.orders.domain.paid_orders import CannotApply, apply_paid_order, payment_in_time
+from rinnovo.orders.domain.paid_orders import (
+    AlreadyApplied,
+    CannotApply,
+    apply_paid_order,
+    payment_in_time,
+)
 from rinnovo.orders.domain.pricing import OrderKind, Quote, QuoteRefused, QuoteRequest, quote
 from rinnovo.orders.domain.schedule import Milestone, next_due, pending
 from rinnovo.orders.domain.subscription import (
@@ -564,6 +569,8 @@ class OrdersApp:
             before = stored.value
             try:
                 after = apply_paid_order(before, order, rome_date(event.payload.registered_at))
+            except AlreadyApplied:
+                return
             except CannotApply as exc:
                 # Paid a moment before the service became unusable: an operator decides.
                 raise PoisonMessage("cannot_apply_payment", str(exc)) from exc

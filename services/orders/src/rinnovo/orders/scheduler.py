@@ -1,24 +1,25 @@
 """Scheduled work: service milestones and the unpaid-order timeout.
 
 Work is found through the indexed ``next_due_at`` that every write of a service or an order
-sets, so a sweep costs what is due, not what exists. Each due aggregate is claimed with
-``find_one_and_update`` (other replicas skip it while the claim lasts) and then changed by
+sets, so a sweep costs what is due, not what exists. Each due aggregate is claimed by id
+with ``find_one_and_update`` (other replicas skip it while the claim lasts) and then changed by
 the same version-guarded write as any other change, which also carries its events: even if a
 claim expired and two replicas raced, only one write, and so one event, would win.
 """
 
 import asyncio
 import contextlib
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 import structlog
 
 from rinnovo.contracts import Event
+from rinnovo.contracts.catalog import ProductPolicy
 from rinnovo.orders import integration_events as events
-from rinnovo.orders.domain.lifecycle import next_step
+from rinnovo.orders.domain.lifecycle import Step, next_step
 from rinnovo.orders.domain.orders import OrderConflict
 from rinnovo.orders.domain.schedule import MilestoneKind, reactivation_deadline
+from rinnovo.orders.domain.subscription import Subscription
 from rinnovo.orders.handlers import OrdersApp
 from rinnovo.runtime.aggregates import VersionConflict
 from rinnovo.runtime.clock import rome_date
@@ -61,24 +62,21 @@ class Scheduler:
         """Handle what is due now, up to a batch; returns how many aggregates were handled."""
         now = self.app.clock.now()
         handled = 0
-        while handled < self.batch:
-            service_id = await self.app.subscriptions.claim_due(now, self.lease)
-            if service_id is None:
-                break
-            await self.advance_service(service_id, now)
-            handled += 1
-        while handled < self.batch:
-            order_id = await self.app.orders.claim_due(now, self.lease)
-            if order_id is None:
-                break
-            await self.cancel_if_unpaid(order_id, now)
-            handled += 1
+        services, orders = self.app.subscriptions, self.app.orders
+        for service_id in await services.due(now, self.batch):
+            if await services.claim(service_id, now, self.lease):
+                await self.advance_service(service_id, now)
+                handled += 1
+        for order_id in await orders.due(now, self.batch - handled):
+            if await orders.claim(order_id, now, self.lease):
+                await self.cancel_if_unpaid(order_id, now)
+                handled += 1
         if handled:
             self.app.events_written()
         return handled
 
     async def advance_service(self, service_id: str, now: datetime) -> None:
-        """Take every milestone due at ``now``, one write each, in time order."""
+        """Take every milestone due at ``now``, in time order, in one write."""
         app = self.app
         while True:
             stored = await app.subscriptions.get(service_id)
@@ -86,38 +84,40 @@ class Scheduler:
                 return
             service = stored.value
             policy = (await app.product(service.product_id)).policy
-            step = next_step(service, policy, now)
-            if step is None:
-                # Nothing due (a payment moved the expiry meanwhile): reschedule only.
-                with contextlib.suppress(VersionConflict):
-                    await app.write_service(stored, service, [])
-                return
-            milestone, after = step.milestone, step.service
-            version = stored.version + 1
+            version = stored.version
             emitted: list[Event] = []
-            if step.place_automatic_renewal:
-                await app.place_automatic_renewal(service, now)
-            elif step.announce:
-                assert service.expiry_date is not None
-                deadline = reactivation_deadline(service.expiry_date, policy)
-                match milestone.kind:
-                    case MilestoneKind.REMINDER:
-                        emitted.append(
-                            events.service_expiring(after, milestone.days_before, version, now)
-                        )
-                    case MilestoneKind.EXPIRY:
-                        emitted.append(events.service_expired(after, deadline, version, now))
-                    case MilestoneKind.WINDOW_CLOSING:
-                        days_left = (deadline - rome_date(now)).days
-                        emitted.append(
-                            events.window_closing(after, deadline, max(days_left, 0), version, now)
-                        )
-                    case MilestoneKind.DEACTIVATION:
-                        emitted.append(events.service_deactivated(after, version, now))
+            while (step := next_step(service, policy, now)) is not None:
+                if step.place_automatic_renewal:
+                    await app.place_automatic_renewal(service, now)
+                elif step.announce:
+                    version += 1
+                    emitted.append(self._announcement(step, service, policy, version, now))
+                service = step.service
             try:
-                await app.write_service(stored, replace(after), emitted)
+                # Also when nothing was due (a payment moved the expiry): it reschedules.
+                await app.write_service(stored, service, emitted)
             except VersionConflict:
                 continue  # changed meanwhile (a payment?): decide again on the new state
+            return
+
+    @staticmethod
+    def _announcement(
+        step: Step, before: Subscription, policy: ProductPolicy, version: int, now: datetime
+    ) -> Event:
+        milestone, after = step.milestone, step.service
+        assert before.expiry_date is not None
+        deadline = reactivation_deadline(before.expiry_date, policy)
+        match milestone.kind:
+            case MilestoneKind.REMINDER:
+                return events.service_expiring(after, milestone.days_before, version, now)
+            case MilestoneKind.EXPIRY:
+                return events.service_expired(after, deadline, version, now)
+            case MilestoneKind.WINDOW_CLOSING:
+                days_left = max((deadline - rome_date(now)).days, 0)
+                return events.window_closing(after, deadline, days_left, version, now)
+            case MilestoneKind.DEACTIVATION:
+                return events.service_deactivated(after, version, now)
+        raise AssertionError(f"no announcement for {milestone.kind}")
 
     async def cancel_if_unpaid(self, order_id: str, now: datetime) -> None:
         app = self.app

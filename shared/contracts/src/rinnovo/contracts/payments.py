@@ -18,6 +18,10 @@ class PaymentRegisteredPayload(Contract):
     method: NonEmpty = Field(description="The payment-method plugin, e.g. `bank_transfer`.")
     amount_cents: Cents
     registered_at: AwareDatetime
+    source: str | None = Field(
+        default=None,
+        description="What proved the money: `statement`, `provider`, `stored_method`, `operator`.",
+    )
 
 
 class PaymentRegistered(Event):
@@ -79,6 +83,8 @@ class ChargeAttemptedPayload(Contract):
     succeeded: bool
     reason: str | None = Field(default=None, description="Why it failed, in words.")
     next_attempt_on: date | None = Field(default=None, description="None: no more attempts.")
+    amount_cents: Cents | None = Field(default=None, description="The amount charged.")
+    method: str | None = Field(default=None, description="The stored method charged.")
 
 
 class ChargeAttempted(Event):
@@ -96,6 +102,7 @@ class PaymentFailedPayload(Contract):
     holder: Holder
     reason: NonEmpty
     attempts: int = Field(ge=1)
+    amount_cents: Cents | None = Field(default=None, description="The amount not collected.")
 
 
 class PaymentFailed(Event):

@@ -20,9 +20,11 @@ from rinnovo.runtime.outbox import OUTBOX, PENDING
 
 INBOX = "inbox"
 VERSION = "version"
-INBOX_SIZE = 1000
-"""Event ids remembered per aggregate: far more than can be redelivered in practice,
-since one aggregate's events share a partition and offsets are committed after each one."""
+INBOX_SIZE = 200
+"""Event ids remembered per aggregate: more than can be redelivered in practice, since one
+aggregate's events share a partition and offsets are committed after each one. A replay
+from the start of a topic goes further back: there the domain's own guards (versions,
+states, the orders a service has applied) make old events change nothing."""
 
 
 class VersionConflict(Exception):

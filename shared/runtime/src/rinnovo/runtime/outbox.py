@@ -8,12 +8,15 @@ events are published again later, never lost; consumers deduplicate on ``event_i
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 from rinnovo.runtime.events import Record
 from rinnovo.runtime.metrics import Metrics
@@ -30,6 +33,32 @@ class Publisher(Protocol):
         ...
 
 
+class RelayLease:
+    """One relay per service publishes at a time, so replicas never publish an event twice.
+
+    The holder renews the lease on every pass; if it dies, another replica takes over once
+    the lease runs out. Leases use the wall clock, never a service's (movable) clock.
+    """
+
+    def __init__(self, leases: AsyncCollection[dict[str, Any]], name: str, seconds: float) -> None:
+        self._leases = leases
+        self._name = name
+        self._seconds = seconds
+        self.owner = uuid.uuid4().hex
+
+    async def hold(self) -> bool:
+        now = datetime.now(UTC)
+        try:
+            await self._leases.update_one(
+                {"_id": self._name, "$or": [{"owner": self.owner}, {"until": {"$lt": now}}]},
+                {"$set": {"owner": self.owner, "until": now + timedelta(seconds=self._seconds)}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False  # held by a live replica
+        return True
+
+
 class OutboxRelay:
     """Publishes the pending events of some collections, oldest document first."""
 
@@ -40,12 +69,14 @@ class OutboxRelay:
         metrics: Metrics,
         poll_seconds: float = 0.2,
         batch_size: int = 200,
+        lease: RelayLease | None = None,
     ) -> None:
         self._collections = collections
         self._publisher = publisher
         self._metrics = metrics
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
+        self._lease = lease
         self._wake = asyncio.Event()
 
     async def ensure_indexes(self) -> None:
@@ -59,7 +90,8 @@ class OutboxRelay:
     async def run(self) -> None:
         while True:
             try:
-                published = await self.relay_once()
+                leader = self._lease is None or await self._lease.hold()
+                published = await self.relay_once() if leader else 0
             except Exception:
                 # Kafka or the database is away: keep the events and try again later.
                 log.warning("outbox relay failed; retrying", exc_info=True)

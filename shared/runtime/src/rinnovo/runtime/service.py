@@ -27,7 +27,7 @@ from rinnovo.runtime.kafka import (
     subscribe,
 )
 from rinnovo.runtime.metrics import Metrics
-from rinnovo.runtime.outbox import OutboxRelay
+from rinnovo.runtime.outbox import OutboxRelay, RelayLease
 from rinnovo.runtime.problems import install_problem_handlers, problem_response
 from rinnovo.runtime.settings import ServiceSettings
 
@@ -112,6 +112,11 @@ class ServiceRuntime:
                     BrokerPublisher(self.broker, self.settings.infra.kafka_topic_prefix),
                     self.metrics,
                     poll_seconds=self.settings.outbox_poll_seconds,
+                    lease=RelayLease(
+                        self.db["outbox_relay_leases"],
+                        self.name,
+                        self.settings.outbox_lease_seconds,
+                    ),
                 )
                 await self.relay.ensure_indexes()
             for step in self._startup:

@@ -33,4 +33,7 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     outbox_poll_seconds: float = Field(default=0.2, gt=0)
+    outbox_lease_seconds: float = Field(
+        default=10.0, gt=0, description="A dead replica's relay is taken over after this."
+    )
     consumer_group: str = Field(default="", description="Defaults to rinnovo-<name>.")

@@ -90,16 +90,25 @@ class _Repository(Generic[T]):
         change = aggregates.Change(self._state(value, extra), events, caused_by)
         return await aggregates.update(self.collection, id_, expected_version, change)
 
-    async def claim_due(self, now: datetime, lease: timedelta) -> str | None:
-        """Claim the aggregate due soonest for a while, so other replicas skip it; its next
-        write (which also sets the next due instant) releases the claim."""
-        doc = await self.collection.find_one_and_update(
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        """Ids of aggregates due at ``now`` and not claimed, soonest first: one query a
+        sweep, on the ``next_due_at`` index."""
+        cursor = self.collection.find(
             {NEXT_DUE: {"$lte": now}, CLAIMED_UNTIL: {"$lte": now}},
-            {"$set": {CLAIMED_UNTIL: now + lease}},
+            {"_id": 1},
             sort=[(NEXT_DUE, ASCENDING)],
-            projection={"_id": 1},
+            limit=limit,
         )
-        return None if doc is None else str(doc["_id"])
+        return [str(doc["_id"]) async for doc in cursor]
+
+    async def claim(self, id_: str, now: datetime, lease: timedelta) -> bool:
+        """Claim one due aggregate for a while, atomically, so other replicas skip it; its
+        next write (which also sets the next due instant) releases the claim."""
+        doc = await self.collection.find_one_and_update(
+            {"_id": id_, NEXT_DUE: {"$lte": now}, CLAIMED_UNTIL: {"$lte": now}},
+            {"$set": {CLAIMED_UNTIL: now + lease}},
+        )
+        return doc is not None
 
     async def ensure_schedule_index(self) -> None:
         await self.collection.create_index([(NEXT_DUE, ASCENDING)])

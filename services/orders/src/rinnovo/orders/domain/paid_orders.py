@@ -8,9 +8,15 @@ from rinnovo.orders.domain.orders import Order
 from rinnovo.orders.domain.pricing import OrderKind
 from rinnovo.orders.domain.subscription import Components, Status, Subscription
 
+APPLIED_ORDERS_KEPT = 50
+
 
 class CannotApply(Exception):
     """The paid order can no longer change its service (e.g. the service was deactivated)."""
+
+
+class AlreadyApplied(Exception):
+    """The order was applied to the service before (a replayed event)."""
 
 
 def apply_paid_order(service: Subscription, order: Order, paid_on: date) -> Subscription:
@@ -20,6 +26,11 @@ def apply_paid_order(service: Subscription, order: Order, paid_on: date) -> Subs
     extends from the previous expiry date (no free days, no lost days), even if the expiry
     already ran; an upgrade changes the components and never the expiry date.
     """
+    if order.order_id in service.applied_orders:
+        raise AlreadyApplied(order.order_id)
+    service = replace(
+        service, applied_orders=(*service.applied_orders, order.order_id)[-APPLIED_ORDERS_KEPT:]
+    )
     if not payment_in_time(service, order):
         raise CannotApply(f"service {service.username} was deactivated before the payment")
     q = order.quote

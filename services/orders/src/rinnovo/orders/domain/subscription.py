@@ -67,6 +67,8 @@ class Subscription:
     usage_measured_at: datetime | None = None
     deactivated_at: datetime | None = None
     history: tuple[TimelineEntry, ...] = ()
+    applied_orders: tuple[str, ...] = ()
+    """Paid orders already applied: a replayed payment event can never apply one twice."""
 
     @property
     def quota_bytes(self) -> int:

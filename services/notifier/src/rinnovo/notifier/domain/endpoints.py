@@ -1,0 +1,61 @@
+"""Integrators' webhook endpoints: where, which messages, and the secret that signs them."""
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+ALL = "*"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    endpoint_id: str
+    url: str
+    secret: str
+    events: tuple[str, ...]
+    """Message types (templates) it receives; ``*`` for all."""
+    description: str
+    active: bool
+    created_at: datetime
+
+    def wants(self, template: str) -> bool:
+        return self.active and (ALL in self.events or template in self.events)
+
+
+class InvalidEndpoint(ValueError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def check_url(url: str, allow_plain_http: bool) -> str:
+    """Signed bodies carry customers' data: https, or plain http to this machine only
+    (tests, a local relay) unless the deployment allows it."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InvalidEndpoint("url", "must be an absolute http(s) URL")
+    if parts.username or parts.password:
+        raise InvalidEndpoint("url", "must not carry credentials; the signature authenticates")
+    if parts.scheme == "http" and not (allow_plain_http or _loopback(parts.hostname)):
+        raise InvalidEndpoint("url", "must use https")
+    return url
+
+
+def check_events(events: list[str], known: set[str]) -> tuple[str, ...]:
+    unknown = sorted(set(events) - known - {ALL})
+    if not events:
+        raise InvalidEndpoint("events", "name at least one message type, or *")
+    if unknown:
+        raise InvalidEndpoint("events", f"unknown message types: {', '.join(unknown)}")
+    return tuple(sorted(set(events)))
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

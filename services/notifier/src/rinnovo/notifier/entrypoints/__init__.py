@@ -1,0 +1,1 @@
+"""HTTP API of the notifier: a customer's own history, the operators' view, webhooks."""

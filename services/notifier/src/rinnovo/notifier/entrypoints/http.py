@@ -1,0 +1,131 @@
+"""The notifier's HTTP API. Thin: parse, call the use case, shape the answer.
+
+Customers see their own e-mails only (anything else answers 404, as if it did not exist);
+operators see every notification and delivery, and manage the webhook endpoints.
+"""
+
+from collections.abc import Awaitable
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from rinnovo.notifier.adapters.repositories import Search
+from rinnovo.notifier.domain.endpoints import InvalidEndpoint
+from rinnovo.notifier.entrypoints.schemas import (
+    AdminNotificationDetailOut,
+    AdminNotificationOut,
+    EndpointIn,
+    EndpointOut,
+    NotificationDetailOut,
+    NotificationOut,
+    RegisteredEndpointOut,
+)
+from rinnovo.notifier.errors import NotFound
+from rinnovo.notifier.handlers import NotifierApp
+from rinnovo.runtime.auth import Auth, Principal
+from rinnovo.runtime.problems import Problem
+
+T = TypeVar("T")
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or invalid bearer token"},
+    403: {"description": "The token lacks the role"},
+    404: {"description": "Not found (or not yours)"},
+    422: {"description": "Invalid request; `errors` names each field"},
+}
+Limit = Annotated[int, Query(ge=1, le=200)]
+Before = Annotated[
+    datetime | None, Query(description="Only those created before this instant (next page).")
+]
+
+
+async def call(action: Awaitable[T]) -> T:
+    try:
+        return await action
+    except NotFound as exc:
+        raise Problem(404, "Not found", str(exc)) from exc
+    except InvalidEndpoint as exc:
+        raise Problem(
+            422, "Invalid request", str(exc), errors=[{"field": exc.field, "message": exc.reason}]
+        ) from exc
+
+
+def customer_router(app: NotifierApp, auth: Auth) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["customer area"], responses=ERRORS)
+    Customer = Annotated[Principal, Depends(auth.customer)]
+
+    @router.get("/notifications", summary="The messages sent to me, newest first")
+    async def history(
+        me: Customer, before: Before = None, limit: Limit = 50
+    ) -> list[NotificationOut]:
+        found = await app.customer_history(me.subject, before, limit)
+        return [NotificationOut.of(n) for n in found]
+
+    @router.get("/notifications/{notification_id}", summary="One of my messages, with its text")
+    async def one(notification_id: str, me: Customer) -> NotificationDetailOut:
+        found = await call(app.customer_notification(me.subject, notification_id))
+        return NotificationDetailOut.of(found)
+
+    return router
+
+
+def admin_router(app: NotifierApp, auth: Auth) -> APIRouter:
+    router = APIRouter(prefix="/v1/admin", tags=["operators"], responses=ERRORS)
+    Admin = Annotated[Principal, Depends(auth.admin)]
+
+    @router.get("/notifications", summary="Notifications and deliveries, newest first")
+    async def search(
+        _: Admin,
+        customer_id: str | None = None,
+        status: Literal["pending", "sent", "failed"] | None = None,
+        channel: str | None = None,
+        template: str | None = None,
+        cause_event_id: str | None = None,
+        endpoint_id: str | None = None,
+        before: Before = None,
+        limit: Limit = 50,
+    ) -> list[AdminNotificationOut]:
+        found = await app.search(
+            Search(
+                customer_id=customer_id,
+                status=status,
+                channel=channel,
+                template=template,
+                cause_event_id=cause_event_id,
+                endpoint_id=endpoint_id,
+                before=before,
+                limit=limit,
+            )
+        )
+        return [AdminNotificationOut.of(n) for n in found]
+
+    @router.get(
+        "/notifications/{notification_id}",
+        summary="One notification with its facts, content and every attempt",
+    )
+    async def one(notification_id: str, _: Admin) -> AdminNotificationDetailOut:
+        return AdminNotificationDetailOut.of(await call(app.notification(notification_id)))
+
+    @router.post("/webhooks", status_code=201, summary="Register an integrator's endpoint")
+    async def register(body: EndpointIn, _: Admin, response: Response) -> RegisteredEndpointOut:
+        endpoint = await call(
+            app.register_endpoint(body.url, body.events, body.description, body.secret)
+        )
+        response.headers["Location"] = f"/v1/admin/webhooks/{endpoint.endpoint_id}"
+        return RegisteredEndpointOut.of(endpoint)
+
+    @router.get("/webhooks", summary="Registered endpoints (secrets are never shown again)")
+    async def endpoints(_: Admin) -> list[EndpointOut]:
+        return [EndpointOut.of(e) for e in await app.list_endpoints()]
+
+    @router.delete(
+        "/webhooks/{endpoint_id}",
+        status_code=204,
+        summary="Remove an endpoint: nothing more is sent to it, pending deliveries fail",
+    )
+    async def remove(endpoint_id: str, _: Admin) -> Response:
+        await call(app.remove_endpoint(endpoint_id))
+        return Response(status_code=204)
+
+    return router

@@ -1,0 +1,1 @@
+"""The payments model and its rules: pure, no I/O."""

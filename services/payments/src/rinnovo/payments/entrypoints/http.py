@@ -1,0 +1,201 @@
+"""The payments API: customers' payments and stored methods, the provider callbacks, the
+hosted-checkout link, and the operators' statements and review items.
+
+Thin: parse, call the use case, shape the answer.
+"""
+
+from collections.abc import Awaitable
+from typing import Annotated, Any, Literal, TypeVar
+
+import structlog
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse
+
+from rinnovo.payments.adapters.camt053 import parse_camt053
+from rinnovo.payments.adapters.csv_statement import parse_csv
+from rinnovo.payments.domain.reviews import Action, ReviewStatus
+from rinnovo.payments.domain.statements import InvalidStatement, Statement
+from rinnovo.payments.entrypoints.schemas import (
+    ImportOut,
+    MethodOut,
+    PaymentOut,
+    ResolveIn,
+    ReviewOut,
+    StoredMethodIn,
+    StoredMethodOut,
+)
+from rinnovo.payments.errors import Conflict, Invalid, NotFound
+from rinnovo.payments.handlers import PaymentsApp
+from rinnovo.payments.methods.base import BadCallback
+from rinnovo.runtime.auth import Auth, Principal
+from rinnovo.runtime.problems import Problem
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+MAX_STATEMENT_BYTES = 20 * 1024 * 1024
+MAX_CALLBACK_BYTES = 512 * 1024
+XML_TYPES = {"application/xml", "text/xml"}
+CSV_TYPES = {"text/csv", "application/csv"}
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or invalid bearer token"},
+    403: {"description": "The token lacks the role"},
+    404: {"description": "Not found (or not yours)"},
+    409: {"description": "Not possible in the current state"},
+    422: {"description": "Invalid request; `errors` names each field, line or element"},
+}
+
+
+async def call(action: Awaitable[T]) -> T:
+    try:
+        return await action
+    except NotFound as exc:
+        raise Problem(404, "Not found", str(exc)) from exc
+    except Conflict as exc:
+        raise Problem(409, "Conflict", str(exc)) from exc
+    except Invalid as exc:
+        raise Problem(
+            422, "Invalid request", str(exc), errors=[{"field": exc.field, "message": exc.reason}]
+        ) from exc
+
+
+def read_statement(data: bytes, content_type: str) -> Statement:
+    """Validate the whole file first: a file with a problem imports nothing."""
+    kind = content_type.split(";")[0].strip().lower()
+    try:
+        if kind in XML_TYPES or kind.endswith("+xml"):
+            return parse_camt053(data)
+        if kind in CSV_TYPES:
+            return parse_csv(data)
+    except InvalidStatement as exc:
+        errors = [{"field": p.where, "message": p.message} for p in exc.problems[:50]]
+        raise Problem(422, "Invalid statement", str(exc)[:2000], errors=errors) from exc
+    raise Problem(
+        415,
+        "Unsupported statement format",
+        "send a camt.053 file as application/xml or a CSV file as text/csv",
+    )
+
+
+def customer_router(app: PaymentsApp, auth: Auth) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["customer area"], responses=ERRORS)
+    Customer = Annotated[Principal, Depends(auth.customer)]
+
+    @router.get("/payments", summary="My payments (of one order), with how to pay them")
+    async def my_payments(me: Customer, order_id: str | None = None) -> list[PaymentOut]:
+        return [PaymentOut.of(p) for p in await app.payments_of(me.subject, order_id)]
+
+    @router.get("/payment-methods", summary="How one can pay, and how long registration takes")
+    async def methods(me: Customer) -> list[MethodOut]:
+        return [MethodOut.of(m) for m in app.offered_methods()]
+
+    @router.get("/stored-methods", summary="My stored card or SEPA mandate")
+    async def my_stored(me: Customer) -> list[StoredMethodOut]:
+        return [StoredMethodOut.of(s) for s in await app.stored_methods_of(me.subject)]
+
+    @router.put(
+        "/stored-methods/{method}",
+        summary="Store the card or SEPA mandate automatic renewal charges",
+        description="The card or mandate is first saved with the provider (a setup intent in "
+        "the browser); this records the provider's references for later charges.",
+    )
+    async def store(method: str, body: StoredMethodIn, me: Customer) -> StoredMethodOut:
+        details = body.model_dump()
+        return StoredMethodOut.of(
+            await call(app.store_method(me.subject, method, details, me.subject))
+        )
+
+    return router
+
+
+def public_router(app: PaymentsApp) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["payment pages and providers"], responses=ERRORS)
+
+    @router.get(
+        "/payments/{payment_id}/checkout",
+        summary="Go to the provider's page to pay (the link in the instructions)",
+        status_code=303,
+        response_class=RedirectResponse,
+    )
+    async def checkout(payment_id: str) -> RedirectResponse:
+        url = await call(app.checkout_url(payment_id))
+        return RedirectResponse(url, status_code=303)
+
+    @router.post(
+        "/providers/{provider}/callback",
+        summary="A payment provider's signed notification",
+        responses={400: {"description": "Not genuine: bad signature, or signed too long ago"}},
+    )
+    async def callback(provider: str, request: Request) -> dict[str, str]:
+        body = await request.body()
+        if len(body) > MAX_CALLBACK_BYTES:
+            raise Problem(413, "Too large")
+        try:
+            outcome = await call(app.provider_callback(provider, body, request.headers))
+        except BadCallback as exc:
+            client = request.client.host if request.client else None
+            log.warning("callback refused", provider=provider, reason=str(exc), client=client)
+            raise Problem(400, "Callback refused", str(exc)) from exc
+        return {"outcome": outcome}
+
+    return router
+
+
+def admin_router(app: PaymentsApp, auth: Auth) -> APIRouter:
+    router = APIRouter(prefix="/v1/admin", tags=["operators"], responses=ERRORS)
+    Admin = Annotated[Principal, Depends(auth.admin)]
+
+    @router.post(
+        "/statements",
+        summary="Import a bank statement: camt.053 (application/xml) or CSV (text/csv)",
+        description="The body is the file. It is validated whole first (422 names the line or "
+        "element of each problem, and nothing is imported); then each credit is matched by the "
+        "order number in its remittance text and by amount. Importing a file again changes "
+        "nothing.",
+    )
+    async def import_statement(request: Request, me: Admin) -> ImportOut:
+        data = await request.body()
+        if len(data) > MAX_STATEMENT_BYTES:
+            raise Problem(413, "Too large", f"at most {MAX_STATEMENT_BYTES} bytes")
+        statement = read_statement(data, request.headers.get("content-type", ""))
+        summary = await app.import_statement(statement, me.subject)
+        log.info("statement imported", **vars(summary))
+        return ImportOut.of(summary)
+
+    @router.get("/reviews", summary="Money waiting for an operator")
+    async def reviews(
+        _: Admin, status: Annotated[Literal["open", "resolved", "all"], Query()] = "open"
+    ) -> list[ReviewOut]:
+        wanted = None if status == "all" else ReviewStatus(status)
+        return [ReviewOut.of(r) for r in await app.review_items(wanted)]
+
+    @router.post("/reviews/{review_id}/resolve", summary="Register, refund or dismiss")
+    async def resolve(review_id: str, body: ResolveIn, me: Admin) -> ReviewOut:
+        item = await call(
+            app.resolve_review(
+                review_id, Action(body.action), me.subject, body.note, body.order_number
+            )
+        )
+        return ReviewOut.of(item)
+
+    @router.get("/payments", summary="The payment of an order, by its number")
+    async def payment(_: Admin, order_number: str) -> PaymentOut:
+        found = await app.payments.by_order_number(order_number)
+        if found is None:
+            raise Problem(404, "Not found", f"no payment of order {order_number}")
+        return PaymentOut.of(found.value)
+
+    @router.put(
+        "/customers/{customer_id}/stored-methods/{method}",
+        summary="Store a customer's card or SEPA mandate (e.g. brought from another system)",
+    )
+    async def store(
+        customer_id: str, method: str, body: StoredMethodIn, me: Admin
+    ) -> StoredMethodOut:
+        details = body.model_dump()
+        return StoredMethodOut.of(
+            await call(app.store_method(customer_id, method, details, me.subject))
+        )
+
+    return router

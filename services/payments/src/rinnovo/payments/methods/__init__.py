@@ -1,0 +1,1 @@
+"""Payment-method plugins and the protocols they satisfy."""

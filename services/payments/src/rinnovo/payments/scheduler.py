@@ -1,0 +1,68 @@
+"""Scheduled work: automatic-renewal charges that are due, and interrupted resolutions.
+
+Due charges are found through the indexed ``next_attempt_at`` every write of a payment sets,
+so a sweep costs what is due, not what exists. Each is claimed with ``find_one_and_update``
+(other replicas skip it while the claim lasts) before the provider is called; the write of
+the result releases the claim. A claim that lapses (a crash) makes the same attempt again,
+with the same idempotency key, so the customer is never charged twice.
+"""
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+import structlog
+
+from rinnovo.payments.handlers import PaymentsApp
+from rinnovo.payments.methods.base import ProviderUnavailable
+
+log = structlog.get_logger(__name__)
+
+
+class ChargeScheduler:
+    def __init__(
+        self,
+        app: PaymentsApp,
+        *,
+        interval_seconds: float = 1.0,
+        lease: timedelta = timedelta(minutes=2),
+        batch: int = 100,
+    ) -> None:
+        self.app = app
+        self.interval_seconds = interval_seconds
+        self.lease = lease
+        self.batch = batch
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                done = await self.sweep()
+            except Exception:
+                log.warning("charge sweep failed; retrying", exc_info=True)
+                done = 0
+            if done < self.batch:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.interval_seconds)
+
+    async def sweep(self) -> int:
+        now = self.app.clock.now()
+        handled = 0
+        while handled < self.batch:
+            payment_id = await self.app.payments.claim_due(now, self.lease)
+            if payment_id is None:
+                break
+            handled += 1
+            try:
+                await self.app.charge_due(payment_id)
+            except ProviderUnavailable as exc:
+                # Left claimed: the same attempt is made when the claim lapses.
+                log.warning(
+                    "provider unavailable; charge postponed", payment=payment_id, error=str(exc)
+                )
+        await self.app.finish_resolutions(now)
+        return handled

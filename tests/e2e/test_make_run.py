@@ -1,0 +1,99 @@
+"""`make run` as a newcomer runs it: the local servers, then every service as a process.
+
+Checks that each service answers its health endpoints, and that Ctrl-C stops everything
+(services, Kafka, FerretDB) without leaving a process behind.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rinnovo.runtime.cli import RunnerSettings
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def processes_with(marker: str) -> list[int]:
+    """Processes whose environment carries the marker: everything the run started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in environ:
+            found.append(int(entry.name))
+    return found
+
+
+def test_run_starts_every_service_and_ctrl_c_leaves_nothing(tmp_path: Path) -> None:
+    services = RunnerSettings().allowed()
+    ports = {name: free_port() for name in services}
+    marker = f"RINNOVO_RUN_MARKER={uuid.uuid4().hex}"
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URL")
+    }
+    env |= {f"RINNOVO_{name.upper()}_HTTP_PORT": str(port) for name, port in ports.items()}
+    env[marker.split("=")[0]] = marker.split("=")[1]
+    bin_dir = Path(sys.executable).parent
+    run = subprocess.Popen(
+        [
+            str(bin_dir / "rinnovo-devstack"),
+            "up",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--",
+            str(bin_dir / "rinnovo"),
+            "run",
+            "all",
+        ],
+        env=env,
+        start_new_session=True,  # a terminal of its own, as `make run` has
+    )
+    try:
+        deadline = time.monotonic() + 240
+        ready: set[str] = set()
+        while ready != set(services) and time.monotonic() < deadline:
+            assert run.poll() is None, "make run exited early"
+            for name, port in ports.items():
+                try:
+                    answer = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2)
+                except httpx.HTTPError:
+                    continue
+                if answer.status_code == 200:
+                    ready.add(name)
+            time.sleep(0.5)
+        assert ready == set(services)
+        for port in ports.values():
+            assert httpx.get(f"http://127.0.0.1:{port}/health/live").json() == {"status": "ok"}
+            metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+            assert "rinnovo_outbox_backlog" in metrics
+        assert len(processes_with(marker)) >= len(services) + 3  # + devstack, Kafka, FerretDB
+    finally:
+        os.killpg(run.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+        try:
+            run.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            os.killpg(run.pid, signal.SIGKILL)
+            raise
+    deadline = time.monotonic() + 15
+    while processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_with(marker) == []

@@ -1,0 +1,344 @@
+"""The card provider on the real servers: hosted checkout, signed callbacks, automatic renewal.
+
+The card plugin uses Stripe's own SDK; its HTTP calls go to a local stand-in for Stripe's API
+started here (the SDK is pointed at it by address, nothing in it is patched), and callbacks
+are signed with Stripe's scheme and the configured secret, as Stripe signs them.
+"""
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from httpx import ASGITransport, AsyncClient
+
+from rinnovo.payments.bootstrap import PaymentsSettings
+from rinnovo.payments.bootstrap import build as build_payments
+from rinnovo.runtime.auth import AuthSettings, issue_token
+from rinnovo.runtime.plugins import BuiltService
+
+pytestmark = pytest.mark.integration
+
+Reader = Callable[..., Awaitable[list[Any]]]
+Wait = Callable[..., Awaitable[None]]
+ACCEPT = {
+    doc: {"accepted": True, "version": "2025-01"}
+    for doc in ("general_conditions", "unfair_terms", "privacy")
+}
+WEBHOOK_SECRET = "whsec_test_" + uuid.uuid4().hex
+
+
+@dataclass
+class FakeStripe:
+    """Answers the few Stripe API calls the card plugin makes, like Stripe does (including
+    replaying the first answer for a repeated idempotency key), and records them."""
+
+    charges: list[str] = field(default_factory=list)
+    """How the next off-session charges end: `decline` or `succeed`, in order."""
+    requests: list[tuple[str, dict[str, str], str]] = field(default_factory=list)
+    replies: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    url: str = ""
+
+    def app(self) -> FastAPI:
+        api = FastAPI()
+
+        @api.post("/v1/{path:path}")
+        async def post(path: str, request: Request) -> JSONResponse:
+            key = request.headers.get("idempotency-key", "")
+            params = dict(parse_qsl((await request.body()).decode()))
+            if key in self.replies:
+                status, body = self.replies[key]
+                return JSONResponse(body, status_code=status)
+            self.requests.append((path, params, key))
+            status, body = self.answer(path, params)
+            self.replies[key] = (status, body)
+            return JSONResponse(body, status_code=status)
+
+        return api
+
+    def answer(self, path: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        n = len(self.requests)
+        if path == "checkout/sessions":
+            sid = f"cs_test_{n}"
+            return 200, {
+                "id": sid,
+                "object": "checkout.session",
+                "url": f"https://checkout.stripe.com/c/pay/{sid}",
+                "expires_at": int(time.time()) + 86400,
+                "client_reference_id": params.get("client_reference_id"),
+                "amount_total": int(params["line_items[0][price_data][unit_amount]"]),
+                "payment_status": "unpaid",
+                "status": "open",
+            }
+        if path == "payment_intents":
+            intent = {
+                "id": f"pi_test_{n}",
+                "object": "payment_intent",
+                "amount": int(params["amount"]),
+                "currency": "eur",
+                "metadata": {"payment_id": params.get("metadata[payment_id]")},
+            }
+            if self.charges.pop(0) == "decline":
+                error = {
+                    "type": "card_error",
+                    "code": "card_declined",
+                    "decline_code": "insufficient_funds",
+                    "message": "Your card has insufficient funds.",
+                    "payment_intent": {**intent, "status": "requires_payment_method"},
+                }
+                return 402, {"error": error}
+            return 200, {**intent, "status": "succeeded", "amount_received": intent["amount"]}
+        return 404, {"error": {"type": "invalid_request_error", "message": f"no {path}"}}
+
+
+@pytest.fixture
+async def fake_stripe() -> AsyncIterator[FakeStripe]:
+    fake = FakeStripe()
+    server = uvicorn.Server(
+        uvicorn.Config(fake.app(), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(10):
+        while not server.started:
+            await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    fake.url = f"http://127.0.0.1:{port}"
+    yield fake
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def payments(
+    stack: Any, database_name: Callable[[str], str], fake_stripe: FakeStripe
+) -> AsyncIterator[BuiltService]:
+    built = build_payments(
+        PaymentsSettings(
+            infra=stack.infra,
+            database=database_name("payments"),
+            outbox_poll_seconds=0.05,
+            scheduler_interval_seconds=0.1,
+            public_base_url="http://payments.test",
+            methods=["bank_transfer", "card", "sepa_direct_debit"],
+            stripe_api_key="sk_test_123",
+            stripe_webhook_secret=WEBHOOK_SECRET,
+            stripe_api_base=fake_stripe.url,
+        ),
+        clock=stack.clock,
+    )
+    async with built.runtime.running():
+        yield built
+
+
+def client(payments: BuiltService, subject: str | None = None, *roles: str) -> AsyncClient:
+    auth = {}
+    if subject:
+        token = issue_token(AuthSettings(), subject, set(roles))
+        auth = {"Authorization": f"Bearer {token}"}
+    return AsyncClient(
+        transport=ASGITransport(payments.app), base_url="http://payments.test", headers=auth
+    )
+
+
+def signed(body: bytes, secret: str = WEBHOOK_SECRET, at: int | None = None) -> dict[str, str]:
+    """The ``Stripe-Signature`` header as Stripe computes it."""
+    timestamp = int(time.time()) if at is None else at
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return {"Stripe-Signature": f"t={timestamp},v1={mac.hexdigest()}"}
+
+
+def checkout_completed(payment: dict[str, Any], intent: str) -> bytes:
+    event = {
+        "id": f"evt_{uuid.uuid4().hex[:16]}",
+        "object": "event",
+        "api_version": "2025-09-30.clover",
+        "created": int(time.time()),
+        "livemode": False,
+        "type": "checkout.session.completed",
+        "data": {
+            "object": {
+                "id": "cs_test_paid",
+                "object": "checkout.session",
+                "client_reference_id": payment["payment_id"],
+                "amount_total": payment["amount_cents"],
+                "currency": "eur",
+                "payment_status": "paid",
+                "status": "complete",
+                "payment_intent": intent,
+                "metadata": {"payment_id": payment["payment_id"]},
+            }
+        },
+    }
+    return json.dumps(event).encode()
+
+
+async def place_renewal(stack: Any, customer: str, method: str) -> dict[str, Any]:
+    await stack.import_service(customer)
+    async with stack.customer(customer) as me:
+        cart = await me.post("/v1/carts", json={"kind": "renewal", "service_id": f"svc-{customer}"})
+        cart_id = cart.json()["cart_id"]
+        await me.patch(f"/v1/carts/{cart_id}", json={"payment_method": method})
+        placed = await me.post(f"/v1/carts/{cart_id}/checkout", json={"acceptances": ACCEPT})
+        assert placed.status_code == 201, placed.text
+        order: dict[str, Any] = placed.json()
+    return order
+
+
+async def my_payment(
+    payments: BuiltService, customer: str, order: dict[str, Any], wait: Wait
+) -> Any:
+    async with client(payments, customer, "customer") as me:
+
+        async def requested() -> bool:
+            got = await me.get("/v1/payments", params={"order_id": order["order_id"]})
+            return len(got.json()) == 1
+
+        await wait(requested)
+        return (await me.get("/v1/payments", params={"order_id": order["order_id"]})).json()[0]
+
+
+async def types_on(stack: Any, reader: Reader, topic: str, at_least: int = 1) -> list[str]:
+    return [e["type"] for e in await stack.events(topic, reader, at_least=at_least)]
+
+
+async def test_the_checkout_link_opens_one_stripe_session(
+    stack: Any, payments: BuiltService, fake_stripe: FakeStripe, wait_until: Wait
+) -> None:
+    order = await place_renewal(stack, "k1", "card")
+    payment = await my_payment(payments, "k1", order, wait_until)
+    link = payment["instructions"]["checkout_url"]
+    assert link == f"http://payments.test/v1/payments/{payment['payment_id']}/checkout"
+    assert payment["usual_registration_days"] == 0
+    async with client(payments) as browser:
+        first, second = [await browser.get(link) for _ in range(2)]
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    assert first.headers["location"].startswith("https://checkout.stripe.com/c/pay/cs_test_")
+    [(path, params, key)] = fake_stripe.requests  # one session for both clicks
+    assert path == "checkout/sessions"
+    assert key == f"checkout-{payment['payment_id']}-1"
+    assert params["client_reference_id"] == payment["payment_id"]
+    assert params["line_items[0][price_data][unit_amount]"] == str(order["total_cents"])
+    assert params["line_items[0][price_data][currency]"] == "eur"
+    async with client(payments, "mallory", "customer") as m:
+        assert (await m.get("/v1/payments", params={"order_id": order["order_id"]})).json() == []
+
+
+async def test_a_signed_callback_registers_once_even_delivered_three_times_at_once(
+    stack: Any, payments: BuiltService, topic_reader: Reader, wait_until: Wait
+) -> None:
+    order = await place_renewal(stack, "k2", "card")
+    payment = await my_payment(payments, "k2", order, wait_until)
+    body = checkout_completed(payment, "pi_test_paid")
+    url = "/v1/providers/stripe/callback"
+    async with client(payments) as stripe:
+        forged = await stripe.post(url, content=body, headers=signed(body, secret="whsec_wrong"))
+        assert forged.status_code == 400
+        unsigned = await stripe.post(url, content=body)
+        assert unsigned.status_code == 400
+        assert (await my_payment(payments, "k2", order, wait_until))["status"] == "pending"
+
+        deliveries = await asyncio.gather(
+            *[stripe.post(url, content=body, headers=signed(body)) for _ in range(3)]
+        )
+        assert [d.status_code for d in deliveries] == [200, 200, 200], deliveries[0].text
+        assert "registered" in [d.json()["outcome"] for d in deliveries]
+
+        stale = int(time.time()) - 3600  # genuine, but signed an hour ago: a replay
+        replayed = await stripe.post(url, content=body, headers=signed(body, at=stale))
+        assert replayed.status_code == 400
+
+    async def renewed() -> bool:
+        return "orders.service.renewed" in await types_on(stack, topic_reader, "orders.service.v1")
+
+    await wait_until(renewed)
+    await asyncio.sleep(0.5)  # room for a second registration, were there one
+    payment_types = await types_on(stack, topic_reader, "payments.payment.v1", at_least=2)
+    assert payment_types == ["payments.payment.requested", "payments.payment.registered"]
+    service_types = await types_on(stack, topic_reader, "orders.service.v1", at_least=2)
+    assert service_types.count("orders.service.renewed") == 1
+    shown = await my_payment(payments, "k2", order, wait_until)
+    assert shown["status"] == "registered"
+    assert shown["registered_amount_cents"] == order["total_cents"]
+
+
+async def test_automatic_renewal_declined_then_retried_renews_once(
+    stack: Any,
+    payments: BuiltService,
+    fake_stripe: FakeStripe,
+    topic_reader: Reader,
+    wait_until: Wait,
+) -> None:
+    fake_stripe.charges = ["decline", "succeed"]
+    async with client(payments, "ops", "admin") as admin:
+        stored = await admin.put(
+            "/v1/admin/customers/k3/stored-methods/card",
+            json={"provider_customer": "cus_k3", "provider_method": "pm_k3", "label": "Visa 4242"},
+        )
+        assert stored.status_code == 200, stored.text
+    today = stack.clock.now().date()
+    expiry = today + timedelta(days=20)  # inside the 30-day lead: renewal is due now
+    await stack.import_service(
+        "k3",
+        expiry_date=expiry.isoformat(),
+        automatic_renewal={"enabled": True, "term_years": 1, "payment_method": "card"},
+    )
+
+    def attempted(count: int) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            types = await types_on(stack, topic_reader, "payments.payment.v1")
+            return types.count("payments.payment.charge_attempted") >= count
+
+        return check
+
+    await wait_until(attempted(1))
+    events = await stack.events("payments.payment.v1", topic_reader, at_least=2)
+    first = next(e for e in events if e["type"] == "payments.payment.charge_attempted")["payload"]
+    assert first["succeeded"] is False
+    assert first["reason"] == "Your card has insufficient funds."
+    next_on = first["next_attempt_on"]
+    assert next_on is not None
+
+    stack.clock.advance(timedelta(days=1, minutes=1))  # the catalog's first retry: a day later
+    await wait_until(attempted(2))
+
+    async def renewed() -> bool:
+        return "orders.service.renewed" in await types_on(stack, topic_reader, "orders.service.v1")
+
+    await wait_until(renewed)
+    await asyncio.sleep(0.5)
+    events = await stack.events("payments.payment.v1", topic_reader, at_least=4)
+    assert [e["type"] for e in events] == [
+        "payments.payment.requested",
+        "payments.payment.charge_attempted",
+        "payments.payment.charge_attempted",
+        "payments.payment.registered",
+    ]
+    assert [e["payload"]["succeeded"] for e in events[1:3]] == [False, True]
+    assert events[0]["payload"]["instructions"]["kind"] == "stored_method"
+    assert events[3]["payload"]["source"] == "stored_method"
+    service_events = await stack.events("orders.service.v1", topic_reader, at_least=2)
+    renewals = [e for e in service_events if e["type"] == "orders.service.renewed"]
+    assert len(renewals) == 1
+    assert (
+        renewals[0]["payload"]["service"]["expiry_date"]
+        == expiry.replace(year=expiry.year + 1).isoformat()
+    )
+    charges = [(p, k) for p, _, k in fake_stripe.requests if p == "payment_intents"]
+    payment_id = events[0]["payload"]["payment_id"]
+    assert [k for _, k in charges] == [f"{payment_id}-attempt-1", f"{payment_id}-attempt-2"]
+    params = next(p for path, p, _ in fake_stripe.requests if path == "payment_intents")
+    assert params["customer"] == "cus_k3"
+    assert params["payment_method"] == "pm_k3"
+    assert params["off_session"] == "true"

@@ -1,6 +1,7 @@
 """A service's life over time on the real servers: the clock moves, the scheduler acts."""
 
 import asyncio
+import os
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -28,8 +29,10 @@ def start_of(day: date) -> datetime:
     return end_of_rome_day(day - timedelta(days=1))
 
 
-async def types_on(stack: Any, reader: Reader, topic: str = "orders.service.v1") -> list[str]:
-    return [e["type"] for e in await stack.events(topic, reader, at_least=1)]
+async def types_on(
+    stack: Any, reader: Reader, topic: str = "orders.service.v1", at_least: int = 1
+) -> list[str]:
+    return [e["type"] for e in await stack.events(topic, reader, at_least=at_least)]
 
 
 async def wait_for_count(
@@ -85,10 +88,16 @@ async def test_a_whole_life_one_event_per_milestone(
     assert len(past) == 10
 
 
+SCHEDULER_RACE_SERVICES = int(os.environ.get("RINNOVO_SCHEDULER_RACE_SERVICES", "500"))
+"""500 by default: FerretDB 1.x with SQLite scans the whole collection for any filter other
+than a bare ``_id``, so every guarded write costs O(services) and 2,000 services take many
+minutes here. Set 2000 when MONGODB_URL points at a MongoDB server."""
+
+
 async def test_two_scheduler_replicas_announce_each_milestone_once(
-    stack: Any, topic_reader: Reader, database_name: Callable[[str], str], wait_until: Wait
+    stack: Any, topic_reader: Reader, wait_until: Wait
 ) -> None:
-    total = 2000
+    total = SCHEDULER_RACE_SERVICES
     expiry = rome_date(stack.clock.now())
     semaphore = asyncio.Semaphore(32)
 
@@ -118,13 +127,11 @@ async def test_two_scheduler_replicas_announce_each_milestone_once(
                 stack.infra.kafka_bootstrap_servers,
                 stack.topic("orders.service.v1"),
                 at_least=total,
-                timeout=120,
+                timeout=300,
             )
             return sum(r.value.count(b'"orders.service.expired"') for r in records) >= total
 
-        t1 = time.monotonic()
-        await wait_until(all_expired, timeout=900)
-        print("EXPIRED", time.monotonic() - t1)
+        await wait_until(all_expired, timeout=600)
         await asyncio.sleep(1)
     events = await stack.events("orders.service.v1", topic_reader, at_least=2 * total)
     expired = [e["aggregate_id"] for e in events if e["type"] == "orders.service.expired"]
@@ -296,3 +303,37 @@ async def test_expiry_on_the_night_the_clocks_go_forward(stack: Any, wait_until:
         return bool((await card_of(stack, "dst"))["status"] == "expired")
 
     await wait_until(expired)
+
+
+async def test_automatic_renewal_places_one_order_at_the_lead_time(
+    stack: Any, topic_reader: Reader, wait_until: Wait
+) -> None:
+    expiry = rome_date(stack.clock.now()) + timedelta(days=40)
+    await stack.import_service(
+        "auto",
+        expiry_date=expiry.isoformat(),
+        storage_gb=3,
+        automatic_renewal={"enabled": True, "term_years": 2, "payment_method": "card"},
+    )
+    await stack.travel_to(start_of(expiry - timedelta(days=30)) - timedelta(minutes=5))
+    await asyncio.sleep(0.5)
+    assert await types_on(stack, topic_reader, "orders.order.v1", at_least=0) == []
+    await stack.travel_to(start_of(expiry - timedelta(days=30)))
+
+    async def placed() -> bool:
+        return "orders.order.placed" in await types_on(stack, topic_reader, "orders.order.v1")
+
+    await wait_until(placed)
+    await stack.travel_to(start_of(expiry - timedelta(days=29)))
+    await asyncio.sleep(0.5)
+    orders = await stack.events("orders.order.v1", topic_reader, at_least=1)
+    assert [o["type"] for o in orders] == ["orders.order.placed"]
+    order = orders[0]["payload"]
+    assert (order["kind"], order["term_years"], order["payment_method"]) == (
+        "automatic_renewal",
+        2,
+        "card",
+    )
+    assert order["components"]["storage_gb"] == 3
+    expiring = [t for t in await types_on(stack, topic_reader) if t.endswith("expiring")]
+    assert expiring == []  # no reminders while automatic renewal is on

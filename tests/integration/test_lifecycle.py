@@ -105,11 +105,7 @@ async def test_two_scheduler_replicas_announce_each_milestone_once(
         async with semaphore:
             await stack.import_service(f"r{i}", expiry_date=expiry.isoformat())
 
-    import time
-
-    t0 = time.monotonic()
     await asyncio.gather(*(one(i) for i in range(total)))
-    print("IMPORT", time.monotonic() - t0)
     second = build_orders(
         OrdersSettings(
             infra=stack.infra,

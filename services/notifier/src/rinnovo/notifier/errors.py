@@ -1,5 +1,5 @@
-"""Errors of the notifier's use cases; the HTTP layer turns them into problem details."""
+"""Errors of the notifier's use cases: the runtime's, which every API renders the same way."""
 
+from rinnovo.runtime.errors import NotFound
 
-class NotFound(LookupError):
-    """No such thing, or it belongs to another customer: the two look the same from outside."""
+__all__ = ["NotFound"]

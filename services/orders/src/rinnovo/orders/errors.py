@@ -1,16 +1,5 @@
-"""Errors of the orders use cases; the HTTP layer turns them into problem details."""
+"""Errors of the orders use cases: the runtime's, which every API renders the same way."""
 
+from rinnovo.runtime.errors import Conflict, Invalid, NotFound
 
-class NotFound(LookupError):
-    """No such thing, or it belongs to another customer: the two look the same from outside."""
-
-
-class Conflict(Exception):
-    """The request is valid but the state of things does not allow it now."""
-
-
-class Invalid(ValueError):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
+__all__ = ["Conflict", "Invalid", "NotFound"]

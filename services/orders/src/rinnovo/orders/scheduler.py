@@ -7,7 +7,6 @@ the same version-guarded write as any other change, which also carries its event
 claim expired and two replicas raced, only one write, and so one event, would win.
 """
 
-import asyncio
 import contextlib
 from datetime import datetime, timedelta
 
@@ -23,6 +22,7 @@ from rinnovo.orders.domain.subscription import Subscription
 from rinnovo.orders.handlers import OrdersApp
 from rinnovo.runtime.aggregates import VersionConflict
 from rinnovo.runtime.clock import rome_date
+from rinnovo.runtime.sweeps import SweepLoop
 
 log = structlog.get_logger(__name__)
 
@@ -37,26 +37,14 @@ class Scheduler:
         batch: int = 1000,
     ) -> None:
         self.app = app
-        self.interval_seconds = interval_seconds
         self.lease = lease
         self.batch = batch
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
+        self._loop = SweepLoop(
+            self.sweep, name="milestones", interval_seconds=interval_seconds, batch=batch
+        )
+        self.run = self._loop.run
+        self.wake = self._loop.wake
         """Sweep now (the clock moved, in demos and tests)."""
-        self._wake.set()
-
-    async def run(self) -> None:
-        while True:
-            try:
-                done = await self.sweep()
-            except Exception:
-                log.warning("scheduler sweep failed; retrying", exc_info=True)
-                done = 0
-            if done < self.batch:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.interval_seconds)
 
     async def sweep(self) -> int:
         """Handle what is due now, up to a batch; returns how many aggregates were handled."""

@@ -7,14 +7,13 @@ the result releases the claim. A claim that lapses (a crash) makes the same atte
 with the same idempotency key, so the customer is never charged twice.
 """
 
-import asyncio
-import contextlib
 from datetime import timedelta
 
 import structlog
 
 from rinnovo.payments.handlers import PaymentsApp
 from rinnovo.payments.methods.base import ProviderUnavailable
+from rinnovo.runtime.sweeps import SweepLoop
 
 log = structlog.get_logger(__name__)
 
@@ -29,25 +28,13 @@ class ChargeScheduler:
         batch: int = 100,
     ) -> None:
         self.app = app
-        self.interval_seconds = interval_seconds
         self.lease = lease
         self.batch = batch
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self) -> None:
-        while True:
-            try:
-                done = await self.sweep()
-            except Exception:
-                log.warning("charge sweep failed; retrying", exc_info=True)
-                done = 0
-            if done < self.batch:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.interval_seconds)
+        self._loop = SweepLoop(
+            self.sweep, name="charges", interval_seconds=interval_seconds, batch=batch
+        )
+        self.run = self._loop.run
+        self.wake = self._loop.wake
 
     async def sweep(self) -> int:
         now = self.app.clock.now()

@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from rinnovo.runtime.errors import Conflict, Invalid, NotFound
+
 log = structlog.get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -69,7 +71,30 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or invalid bearer token"},
+    403: {"description": "The token lacks the role"},
+    404: {"description": "Not found (or not yours)"},
+    409: {"description": "Not possible in the current state"},
+    422: {"description": "Invalid request; `errors` names each field"},
+}
+"""The answers every protected route may give, for the OpenAPI documents."""
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return problem_response(request, 404, "Not found", str(exc))
+
+    @app.exception_handler(Conflict)
+    async def _conflict(request: Request, exc: Conflict) -> JSONResponse:
+        return problem_response(request, 409, "Conflict", str(exc))
+
+    @app.exception_handler(Invalid)
+    async def _invalid_field(request: Request, exc: Invalid) -> JSONResponse:
+        errors = [{"field": exc.field, "message": exc.reason}]
+        return problem_response(request, 422, "Invalid request", str(exc), errors=errors)
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(

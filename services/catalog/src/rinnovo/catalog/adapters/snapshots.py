@@ -94,22 +94,6 @@ class SnapshotStore(Generic[S]):
             audit=audit,
         )
 
-    async def save(
-        self, snapshot: S, *, actor: str, at: datetime, correlation_id: str | None = None
-    ) -> bool:
-        """Store ``snapshot`` over whatever is stored now; False if it is already stored."""
-        while True:
-            current = await self.get(self.id_of(snapshot))
-            if current is not None and current.snapshot == snapshot:
-                return False
-            try:
-                await self.write(
-                    current, snapshot, Who(actor, at), "saved", correlation_id=correlation_id
-                )
-            except VersionConflict:
-                continue
-            return True
-
     async def write(
         self,
         current: Stored[S] | None,

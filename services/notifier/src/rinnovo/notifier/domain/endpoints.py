@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from rinnovo.runtime.errors import Invalid
+
 ALL = "*"
 
 
@@ -23,11 +25,8 @@ class Endpoint:
         return self.active and (ALL in self.events or template in self.events)
 
 
-class InvalidEndpoint(ValueError):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
+class InvalidEndpoint(Invalid):
+    """An endpoint an integrator cannot register (its field says why)."""
 
 
 def check_url(url: str, allow_plain_http: bool) -> str:

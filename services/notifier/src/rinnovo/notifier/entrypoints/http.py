@@ -4,14 +4,12 @@ Customers see their own e-mails only (anything else answers 404, as if it did no
 operators see every notification and delivery, and manage the webhook endpoints.
 """
 
-from collections.abc import Awaitable
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from rinnovo.notifier.adapters.repositories import Search
-from rinnovo.notifier.domain.endpoints import InvalidEndpoint
 from rinnovo.notifier.entrypoints.schemas import (
     AdminNotificationDetailOut,
     AdminNotificationOut,
@@ -21,34 +19,17 @@ from rinnovo.notifier.entrypoints.schemas import (
     NotificationOut,
     RegisteredEndpointOut,
 )
-from rinnovo.notifier.errors import NotFound
 from rinnovo.notifier.handlers import NotifierApp
 from rinnovo.runtime.auth import Auth, Principal
-from rinnovo.runtime.problems import Problem
+from rinnovo.runtime.problems import COMMON_RESPONSES
 
 T = TypeVar("T")
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or invalid bearer token"},
-    403: {"description": "The token lacks the role"},
-    404: {"description": "Not found (or not yours)"},
-    422: {"description": "Invalid request; `errors` names each field"},
-}
+ERRORS = COMMON_RESPONSES
 Limit = Annotated[int, Query(ge=1, le=200)]
 Before = Annotated[
     datetime | None, Query(description="Only those created before this instant (next page).")
 ]
-
-
-async def call(action: Awaitable[T]) -> T:
-    try:
-        return await action
-    except NotFound as exc:
-        raise Problem(404, "Not found", str(exc)) from exc
-    except InvalidEndpoint as exc:
-        raise Problem(
-            422, "Invalid request", str(exc), errors=[{"field": exc.field, "message": exc.reason}]
-        ) from exc
 
 
 def customer_router(app: NotifierApp, auth: Auth) -> APIRouter:
@@ -64,7 +45,7 @@ def customer_router(app: NotifierApp, auth: Auth) -> APIRouter:
 
     @router.get("/notifications/{notification_id}", summary="One of my messages, with its text")
     async def one(notification_id: str, me: Customer) -> NotificationDetailOut:
-        found = await call(app.customer_notification(me.subject, notification_id))
+        found = await app.customer_notification(me.subject, notification_id)
         return NotificationDetailOut.of(found)
 
     return router
@@ -105,13 +86,11 @@ def admin_router(app: NotifierApp, auth: Auth) -> APIRouter:
         summary="One notification with its facts, content and every attempt",
     )
     async def one(notification_id: str, _: Admin) -> AdminNotificationDetailOut:
-        return AdminNotificationDetailOut.of(await call(app.notification(notification_id)))
+        return AdminNotificationDetailOut.of(await app.notification(notification_id))
 
     @router.post("/webhooks", status_code=201, summary="Register an integrator's endpoint")
     async def register(body: EndpointIn, _: Admin, response: Response) -> RegisteredEndpointOut:
-        endpoint = await call(
-            app.register_endpoint(body.url, body.events, body.description, body.secret)
-        )
+        endpoint = await app.register_endpoint(body.url, body.events, body.description, body.secret)
         response.headers["Location"] = f"/v1/admin/webhooks/{endpoint.endpoint_id}"
         return RegisteredEndpointOut.of(endpoint)
 
@@ -125,7 +104,7 @@ def admin_router(app: NotifierApp, auth: Auth) -> APIRouter:
         summary="Remove an endpoint: nothing more is sent to it, pending deliveries fail",
     )
     async def remove(endpoint_id: str, _: Admin) -> Response:
-        await call(app.remove_endpoint(endpoint_id))
+        await app.remove_endpoint(endpoint_id)
         return Response(status_code=204)
 
     return router

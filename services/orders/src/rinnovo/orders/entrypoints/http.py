@@ -4,9 +4,8 @@ Thin: parse, call the use case, shape the answer. Every route needs a bearer tok
 on the caller's own things only; anything else answers 404, as if it did not exist.
 """
 
-from collections.abc import Awaitable
 from datetime import timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Response
 
@@ -33,36 +32,15 @@ from rinnovo.orders.entrypoints.schemas import (
     ServiceImport,
     TimelineOut,
 )
-from rinnovo.orders.errors import Conflict, Invalid, NotFound
 from rinnovo.orders.handlers import OrdersApp
 from rinnovo.orders.scheduler import Scheduler
 from rinnovo.runtime.auth import Auth, Principal
 from rinnovo.runtime.clock import ShiftedClock
-from rinnovo.runtime.problems import Problem
+from rinnovo.runtime.problems import COMMON_RESPONSES
 
 T = TypeVar("T")
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or invalid bearer token"},
-    403: {"description": "The token lacks the role"},
-    404: {"description": "Not found (or not yours)"},
-    409: {"description": "Not possible in the current state"},
-    422: {"description": "Invalid request; `errors` names each field"},
-}
-
-
-async def call(action: Awaitable[T]) -> T:
-    """Turn use-case errors into problem details."""
-    try:
-        return await action
-    except NotFound as exc:
-        raise Problem(404, "Not found", str(exc)) from exc
-    except Conflict as exc:
-        raise Problem(409, "Conflict", str(exc)) from exc
-    except Invalid as exc:
-        raise Problem(
-            422, "Invalid request", str(exc), errors=[{"field": exc.field, "message": exc.reason}]
-        ) from exc
+ERRORS = COMMON_RESPONSES
 
 
 def customer_router(app: OrdersApp, auth: Auth) -> APIRouter:
@@ -71,47 +49,43 @@ def customer_router(app: OrdersApp, auth: Auth) -> APIRouter:
 
     @router.get("/services", summary="My services, as cards")
     async def list_cards(me: Customer) -> list[CardOut]:
-        return [CardOut.of(c) for c in await call(app.cards(me.subject))]
+        return [CardOut.of(c) for c in await app.cards(me.subject)]
 
     @router.get("/services/{service_id}", summary="One of my services, as its card")
     async def get_card(service_id: str, me: Customer) -> CardOut:
-        return CardOut.of(await call(app.card(me.subject, service_id)))
+        return CardOut.of(await app.card(me.subject, service_id))
 
     @router.get(
         "/services/{service_id}/timeline",
         summary="What happened to one of my services, and what comes next, with dates",
     )
     async def timeline(service_id: str, me: Customer) -> TimelineOut:
-        service, upcoming = await call(app.timeline(me.subject, service_id))
+        service, upcoming = await app.timeline(me.subject, service_id)
         return TimelineOut.of(service, upcoming)
 
     @router.get("/services/{service_id}/orders", summary="The orders of one of my services")
     async def service_orders(service_id: str, me: Customer) -> list[OrderOut]:
-        return [OrderOut.of(o) for o in await call(app.orders_of(me.subject, service_id))]
+        return [OrderOut.of(o) for o in await app.orders_of(me.subject, service_id)]
 
     @router.put(
         "/services/{service_id}/automatic-renewal", summary="Switch automatic renewal on or off"
     )
     async def automatic_renewal(service_id: str, body: AutomaticRenewalIn, me: Customer) -> CardOut:
-        await call(
-            app.switch_automatic_renewal(
-                me.subject, service_id, body.enabled, body.term_years, body.payment_method
-            )
+        await app.switch_automatic_renewal(
+            me.subject, service_id, body.enabled, body.term_years, body.payment_method
         )
-        return CardOut.of(await call(app.card(me.subject, service_id)))
+        return CardOut.of(await app.card(me.subject, service_id))
 
     @router.post("/carts", status_code=201, summary="Open a cart from a service or a product")
     async def start_cart(body: CartIn, me: Customer) -> CartOut:
-        view = await call(
-            app.start_cart(
-                me.subject, OrderKind(body.kind), body.service_id, body.product_id, body.username
-            )
+        view = await app.start_cart(
+            me.subject, OrderKind(body.kind), body.service_id, body.product_id, body.username
         )
         return CartOut.of(view)
 
     @router.get("/carts/{cart_id}", summary="A cart with a fresh quote")
     async def get_cart(cart_id: str, me: Customer) -> CartOut:
-        return CartOut.of(await call(app.cart(me.subject, cart_id)))
+        return CartOut.of(await app.cart(me.subject, cart_id))
 
     @router.patch("/carts/{cart_id}", summary="Change space, users, NSO, term, payment or code")
     async def change_cart(cart_id: str, body: CartChange, me: Customer) -> CartOut:
@@ -119,7 +93,7 @@ def customer_router(app: OrdersApp, auth: Auth) -> APIRouter:
         code = changes.get("convention_code")
         if isinstance(code, str):  # codes are kept in capitals; "" removes the code
             changes["convention_code"] = code.strip().upper() or None
-        return CartOut.of(await call(app.change_cart(me.subject, cart_id, changes)))
+        return CartOut.of(await app.change_cart(me.subject, cart_id, changes))
 
     @router.post(
         "/carts/{cart_id}/checkout",
@@ -141,20 +115,20 @@ def customer_router(app: OrdersApp, auth: Auth) -> APIRouter:
             "privacy": a.privacy.version,
         }
         holder = Holder(**body.holder.model_dump()) if body.holder else None
-        order = await call(app.checkout(me.subject, cart_id, acceptances, holder, idempotency_key))
+        order = await app.checkout(me.subject, cart_id, acceptances, holder, idempotency_key)
         return OrderOut.of(order)
 
     @router.get("/orders", summary="All my orders, newest first")
     async def list_orders(me: Customer) -> list[OrderOut]:
-        return [OrderOut.of(o) for o in await call(app.orders_of(me.subject))]
+        return [OrderOut.of(o) for o in await app.orders_of(me.subject)]
 
     @router.get("/orders/{order_id}", summary="One of my orders")
     async def get_order(order_id: str, me: Customer) -> OrderOut:
-        return OrderOut.of((await call(app.own_order(me.subject, order_id))).value)
+        return OrderOut.of((await app.own_order(me.subject, order_id)).value)
 
     @router.post("/orders/{order_id}/cancel", summary="Cancel an order awaiting payment")
     async def cancel(order_id: str, body: CancelIn, me: Customer) -> OrderOut:
-        return OrderOut.of(await call(app.cancel_order(me.subject, order_id, body.confirm)))
+        return OrderOut.of(await app.cancel_order(me.subject, order_id, body.confirm))
 
     @router.get("/catalog/products", summary="What can be bought, as this service knows it")
     async def products(me: Customer) -> list[ProductSnapshot]:
@@ -186,9 +160,9 @@ def admin_router(app: OrdersApp, auth: Auth) -> APIRouter:
                 payment_method=auto.payment_method if auto else None,
             ),
         )
-        await call(app.import_service(service))
+        await app.import_service(service)
         response.headers["Location"] = f"/v1/services/{service.subscription_id}"
-        return CardOut.of(await call(app.card(body.customer_id, body.service_id)))
+        return CardOut.of(await app.card(body.customer_id, body.service_id))
 
     return router
 

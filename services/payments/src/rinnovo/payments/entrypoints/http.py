@@ -4,8 +4,7 @@ hosted-checkout link, and the operators' statements and review items.
 Thin: parse, call the use case, shape the answer.
 """
 
-from collections.abc import Awaitable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import structlog
 from fastapi import APIRouter, Depends, Query, Request
@@ -24,11 +23,10 @@ from rinnovo.payments.entrypoints.schemas import (
     StoredMethodIn,
     StoredMethodOut,
 )
-from rinnovo.payments.errors import Conflict, Invalid, NotFound
 from rinnovo.payments.handlers import PaymentsApp
 from rinnovo.payments.methods.base import BadCallback
 from rinnovo.runtime.auth import Auth, Principal
-from rinnovo.runtime.problems import Problem
+from rinnovo.runtime.problems import COMMON_RESPONSES, Problem
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -38,26 +36,7 @@ MAX_CALLBACK_BYTES = 512 * 1024
 XML_TYPES = {"application/xml", "text/xml"}
 CSV_TYPES = {"text/csv", "application/csv"}
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or invalid bearer token"},
-    403: {"description": "The token lacks the role"},
-    404: {"description": "Not found (or not yours)"},
-    409: {"description": "Not possible in the current state"},
-    422: {"description": "Invalid request; `errors` names each field, line or element"},
-}
-
-
-async def call(action: Awaitable[T]) -> T:
-    try:
-        return await action
-    except NotFound as exc:
-        raise Problem(404, "Not found", str(exc)) from exc
-    except Conflict as exc:
-        raise Problem(409, "Conflict", str(exc)) from exc
-    except Invalid as exc:
-        raise Problem(
-            422, "Invalid request", str(exc), errors=[{"field": exc.field, "message": exc.reason}]
-        ) from exc
+ERRORS = COMMON_RESPONSES
 
 
 def read_statement(data: bytes, content_type: str) -> Statement:
@@ -102,9 +81,7 @@ def customer_router(app: PaymentsApp, auth: Auth) -> APIRouter:
     )
     async def store(method: str, body: StoredMethodIn, me: Customer) -> StoredMethodOut:
         details = body.model_dump()
-        return StoredMethodOut.of(
-            await call(app.store_method(me.subject, method, details, me.subject))
-        )
+        return StoredMethodOut.of(await app.store_method(me.subject, method, details, me.subject))
 
     return router
 
@@ -119,7 +96,7 @@ def public_router(app: PaymentsApp) -> APIRouter:
         response_class=RedirectResponse,
     )
     async def checkout(payment_id: str) -> RedirectResponse:
-        url = await call(app.checkout_url(payment_id))
+        url = await app.checkout_url(payment_id)
         return RedirectResponse(url, status_code=303)
 
     @router.post(
@@ -132,7 +109,7 @@ def public_router(app: PaymentsApp) -> APIRouter:
         if len(body) > MAX_CALLBACK_BYTES:
             raise Problem(413, "Too large")
         try:
-            outcome = await call(app.provider_callback(provider, body, request.headers))
+            outcome = await app.provider_callback(provider, body, request.headers)
         except BadCallback as exc:
             client = request.client.host if request.client else None
             log.warning("callback refused", provider=provider, reason=str(exc), client=client)
@@ -172,10 +149,8 @@ def admin_router(app: PaymentsApp, auth: Auth) -> APIRouter:
 
     @router.post("/reviews/{review_id}/resolve", summary="Register, refund or dismiss")
     async def resolve(review_id: str, body: ResolveIn, me: Admin) -> ReviewOut:
-        item = await call(
-            app.resolve_review(
-                review_id, Action(body.action), me.subject, body.note, body.order_number
-            )
+        item = await app.resolve_review(
+            review_id, Action(body.action), me.subject, body.note, body.order_number
         )
         return ReviewOut.of(item)
 
@@ -194,8 +169,6 @@ def admin_router(app: PaymentsApp, auth: Auth) -> APIRouter:
         customer_id: str, method: str, body: StoredMethodIn, me: Admin
     ) -> StoredMethodOut:
         details = body.model_dump()
-        return StoredMethodOut.of(
-            await call(app.store_method(customer_id, method, details, me.subject))
-        )
+        return StoredMethodOut.of(await app.store_method(customer_id, method, details, me.subject))
 
     return router

@@ -1,0 +1,45 @@
+"""A background loop for scheduled work found in the database.
+
+It sweeps at a fixed interval, at once when woken (the clock moved, new work was written),
+and back to back while a sweep fills its batch. A failed sweep (the database away) is logged
+and tried again at the next interval: the work stays in the database, nothing is lost.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+class SweepLoop:
+    def __init__(
+        self,
+        sweep: Callable[[], Awaitable[int]],
+        *,
+        name: str,
+        interval_seconds: float,
+        batch: int,
+    ) -> None:
+        self._sweep = sweep
+        self._name = name
+        self.interval_seconds = interval_seconds
+        self.batch = batch
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                done = await self._sweep()
+            except Exception:
+                log.warning("sweep failed; retrying", sweep=self._name, exc_info=True)
+                done = 0
+            if done < self.batch:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.interval_seconds)

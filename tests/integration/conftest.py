@@ -135,8 +135,7 @@ async def stack(
         OrdersSettings(
             infra=infra,
             database=database_name("orders"),
-            outbox_poll_seconds=0.05,
-            scheduler_interval_seconds=0.1,
+            scheduler_interval_seconds=0.2,
         ),
         clock=clock,
     )

@@ -8,6 +8,7 @@ events are published again later, never lost; consumers deduplicate on ``event_i
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -45,9 +46,18 @@ class RelayLease:
         self._name = name
         self._seconds = seconds
         self.owner = uuid.uuid4().hex
+        self._held_until = 0.0
+
+    async def still_held(self) -> bool:
+        """Renew the lease if a third of it has gone by: called between documents, so a long
+        pass never outlives its lease (another replica would then publish the same events)."""
+        if time.monotonic() < self._held_until - 2 * self._seconds / 3:
+            return True
+        return await self.hold()
 
     async def hold(self) -> bool:
         now = datetime.now(UTC)
+        renewed_at = time.monotonic()
         try:
             await self._leases.update_one(
                 {"_id": self._name, "$or": [{"owner": self.owner}, {"until": {"$lt": now}}]},
@@ -55,7 +65,9 @@ class RelayLease:
                 upsert=True,
             )
         except DuplicateKeyError:
+            self._held_until = 0.0
             return False  # held by a live replica
+        self._held_until = renewed_at + self._seconds
         return True
 
 
@@ -111,6 +123,8 @@ class OutboxRelay:
                 {PENDING: True}, {OUTBOX: 1, "version": 1}, limit=self._batch_size
             )
             async for doc in cursor:
+                if self._lease is not None and not await self._lease.still_held():
+                    return published  # another replica relays now
                 records = [Record.from_document(d) for d in doc.get(OUTBOX, [])]
                 backlog += len(records)
                 await self._publisher.publish(records)

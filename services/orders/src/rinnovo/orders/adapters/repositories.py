@@ -14,11 +14,11 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from rinnovo.contracts import Event
-from rinnovo.orders.adapters.documents import from_document, to_document
 from rinnovo.orders.domain.carts import Cart
 from rinnovo.orders.domain.orders import Order
 from rinnovo.orders.domain.subscription import Subscription
 from rinnovo.runtime import aggregates
+from rinnovo.runtime.documents import from_document, to_document
 
 T = TypeVar("T")
 Collection = AsyncCollection[dict[str, Any]]

@@ -15,12 +15,12 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from rinnovo.contracts import Event
-from rinnovo.payments.adapters.documents import from_document, to_document
 from rinnovo.payments.domain.payments import Payment
 from rinnovo.payments.domain.reviews import ReviewItem, ReviewStatus
 from rinnovo.payments.domain.statements import BankEntry
 from rinnovo.payments.methods.base import StoredMethod
 from rinnovo.runtime import aggregates
+from rinnovo.runtime.documents import from_document, to_document
 
 Collection = AsyncCollection[dict[str, Any]]
 

@@ -4,7 +4,9 @@
 
 SHELL := /bin/bash
 UV_VERSION := 0.13.9
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv itself, pinned, in a virtualenv of its own under the cache (the machine's Python suffices).
+UV_HOME ?= $(or $(RINNOVO_CACHE_DIR),$(HOME)/.cache/rinnovo)/uv-$(UV_VERSION)
+UV := $(UV_HOME)/bin/uv
 PYTEST_ARGS ?=
 
 .PHONY: help setup run test unit integration lint format contracts servers clean-data
@@ -18,7 +20,8 @@ help:
 	@echo "make servers    install the local Kafka and FerretDB (done on demand anyway)"
 
 $(UV):
-	python3 -m pip install --user --quiet "uv==$(UV_VERSION)"
+	python3 -m venv "$(UV_HOME)"
+	"$(UV_HOME)/bin/python" -m pip install --quiet "uv==$(UV_VERSION)"
 
 setup: $(UV)
 	$(UV) sync --frozen

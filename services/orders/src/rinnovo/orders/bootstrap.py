@@ -22,7 +22,9 @@ from rinnovo.orders.adapters.repositories import (
 )
 from rinnovo.orders.entrypoints.http import admin_router, clock_router, customer_router
 from rinnovo.orders.handlers import OrdersApp, Policies
+from rinnovo.orders.payment_registration import PaymentRegistration
 from rinnovo.orders.scheduler import Scheduler
+from rinnovo.orders.usage import UsageRecorder
 from rinnovo.runtime.clock import Clock, ShiftedClock, SystemClock
 from rinnovo.runtime.plugins import BuiltService
 from rinnovo.runtime.service import ServiceRuntime
@@ -79,8 +81,8 @@ def build(settings: OrdersSettings | None = None, clock: Clock | None = None) ->
     runtime.with_outbox(app.subscriptions.collection)
     runtime.subscribe(CATALOG_PRODUCT, app.on_catalog_event)
     runtime.subscribe(CATALOG_CONVENTION_CODE, app.on_catalog_event)
-    runtime.subscribe(PAYMENTS_PAYMENT, app.on_payment_event)
-    runtime.subscribe(PANEL_USAGE, app.on_usage_event)
+    runtime.subscribe(PAYMENTS_PAYMENT, PaymentRegistration(app).on_payment_event)
+    runtime.subscribe(PANEL_USAGE, UsageRecorder(app).on_usage_event)
     scheduler = Scheduler(app, interval_seconds=settings.scheduler_interval_seconds)
     runtime.in_background(scheduler.run)
 

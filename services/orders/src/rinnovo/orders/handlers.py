@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import structlog
 
@@ -22,9 +22,6 @@ from rinnovo.contracts.catalog import (
     ProductSnapshot,
     ProductSnapshotPublished,
 )
-from rinnovo.contracts.orders import PaymentRefusedReason
-from rinnovo.contracts.panel import UsageReported
-from rinnovo.contracts.payments import PaymentRegistered
 from rinnovo.orders import integration_events as events
 from rinnovo.orders.adapters.catalog_replica import Replica
 from rinnovo.orders.adapters.repositories import (
@@ -41,13 +38,7 @@ from rinnovo.orders.adapters.repositories import (
 from rinnovo.orders.domain.card import Card, card
 from rinnovo.orders.domain.carts import Cart, cart_for_service, first_purchase_cart, quote_cart
 from rinnovo.orders.domain.orders import Acceptance, Order, OrderConflict, OrderStatus
-from rinnovo.orders.domain.paid_orders import (
-    AlreadyApplied,
-    CannotApply,
-    apply_paid_order,
-    payment_in_time,
-)
-from rinnovo.orders.domain.pricing import OrderKind, Quote, QuoteRefused, QuoteRequest, quote
+from rinnovo.orders.domain.pricing import OrderKind, Quote, QuoteRefused
 from rinnovo.orders.domain.schedule import Milestone, next_due, pending
 from rinnovo.orders.domain.subscription import (
     AutoRenewal,
@@ -60,25 +51,14 @@ from rinnovo.orders.domain.subscription import (
 from rinnovo.orders.errors import Conflict, Invalid, NotFound
 from rinnovo.runtime.aggregates import VersionConflict
 from rinnovo.runtime.clock import Clock, rome_date
-from rinnovo.runtime.dead_letters import PoisonMessage
 
 log = structlog.get_logger(__name__)
 
 ACCEPTANCE_DOCUMENTS = ("general_conditions", "unfair_terms", "privacy")
 HISTORY_LIMIT = 100
-_IDEMPOTENCY_NAMESPACE = uuid.UUID("9b0f3d8e-4c1a-4c55-9a63-2d1f4f0a7e11")
-
-SERVICE_EVENT_OF_KIND = {
-    OrderKind.FIRST_PURCHASE: "activated",
-    OrderKind.RENEWAL: "renewed",
-    OrderKind.AUTOMATIC_RENEWAL: "renewed",
-    OrderKind.REACTIVATION: "reactivated",
-    OrderKind.UPGRADE: "upgraded",
-}
-
-
-def above(service: Subscription, threshold_percent: int) -> bool:
-    return service.used_bytes * 100 > threshold_percent * service.quota_bytes
+ORDER_IDS = uuid.UUID(  # namespace of the ids derived from requests and terms
+    "9b0f3d8e-4c1a-4c55-9a63-2d1f4f0a7e11"
+)
 
 
 def timeline_entry(event: Event) -> TimelineEntry:
@@ -254,7 +234,7 @@ class OrdersApp:
             )
             wanted = IdempotencyRecord(
                 hashlib.sha256(request.encode()).hexdigest(),
-                str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, f"{customer_id}:{idempotency_key}")),
+                str(uuid.uuid5(ORDER_IDS, f"{customer_id}:{idempotency_key}")),
             )
             claimed = await self.idempotency.claim(customer_id, idempotency_key, wanted)
             if claimed.request_hash != wanted.request_hash:
@@ -285,7 +265,7 @@ class OrdersApp:
             payment_due=rome_date(now) + timedelta(days=product.policy.unpaid_order_timeout_days),
             payment_method=cart.payment_method,
             quote=q,
-            catalog_product_version=await self._product_version(product.product_id),
+            catalog_product_version=await self.product_version(product.product_id),
             acceptances=tuple(
                 Acceptance(doc, acceptances[doc], now) for doc in ACCEPTANCE_DOCUMENTS
             ),
@@ -397,68 +377,6 @@ class OrdersApp:
     def events_written(self) -> None:
         self._on_events()
 
-    async def place_automatic_renewal(self, service: Subscription, now: datetime) -> None:
-        """The order an automatic renewal charges, priced from the catalog replica; one per
-        term, whatever retries or replicas do (its id comes from the service and term)."""
-        assert service.expiry_date is not None
-        auto = service.auto_renewal
-        order_id = str(
-            uuid.uuid5(
-                _IDEMPOTENCY_NAMESPACE, f"auto:{service.subscription_id}:{service.expiry_date}"
-            )
-        )
-        if await self.orders.get(order_id) is not None:
-            return
-        product = await self.product(service.product_id)
-        term = (
-            auto.term_years
-            if auto.term_years in product.allowed_terms_years
-            else min(product.allowed_terms_years)
-        )
-        try:
-            q = quote(
-                product,
-                QuoteRequest(
-                    kind=OrderKind.AUTOMATIC_RENEWAL,
-                    wanted=service.components,
-                    term_years=term,
-                    today=rome_date(now),
-                    current=service.components,
-                ),
-            )
-        except QuoteRefused as refused:
-            log.error(
-                "automatic renewal cannot be priced",
-                service=service.subscription_id,
-                reason=str(refused),
-            )
-            return
-        order = Order(
-            order_id=order_id,
-            number=await self.numbers.next(rome_date(now).year),
-            customer_id=service.customer_id,
-            subscription_id=service.subscription_id,
-            kind=OrderKind.AUTOMATIC_RENEWAL,
-            status=OrderStatus.AWAITING_PAYMENT,
-            placed_at=now,
-            payment_due=service.expiry_date,
-            payment_method=auto.payment_method or "card",
-            quote=q,
-            catalog_product_version=await self._product_version(product.product_id),
-            acceptances=(),
-            automatic_renewal=auto,
-        )
-        placed = events.order_placed(order, service, product.name, 1, now)
-        try:
-            await self.orders.add(order_id, order, [placed])
-        except OpenRenewalExists:
-            log.info(
-                "automatic renewal skipped: a renewal is already awaiting payment",
-                service=service.subscription_id,
-            )
-        except VersionConflict:
-            pass  # placed by another replica a moment ago
-
     async def timeline(
         self, customer_id: str, service_id: str
     ) -> tuple[Subscription, list[Milestone]]:
@@ -469,125 +387,11 @@ class OrdersApp:
 
     # -- consumed events -------------------------------------------------------------------
 
-    async def on_usage_event(self, event: Event) -> None:
-        if isinstance(event, UsageReported):
-            await self._record_usage(event)
-
-    async def _record_usage(self, event: UsageReported) -> None:
-        """Keep the latest measure; announce each upward crossing of the storage threshold."""
-        p = event.payload
-        event_id = str(event.event_id)
-        while True:
-            stored = await self.subscriptions.get(p.service_id)
-            if stored is None:
-                raise PoisonMessage("unknown_service", f"usage of unknown service {p.service_id}")
-            before = stored.value
-            if event_id in stored.inbox or (
-                before.usage_measured_at is not None and p.measured_at <= before.usage_measured_at
-            ):
-                return  # already seen, or older than what we hold
-            threshold = (await self.product(before.product_id)).policy.storage_warning_percent
-            after = replace(before, used_bytes=p.used_bytes, usage_measured_at=p.measured_at)
-            emitted: list[Event] = []
-            if above(after, threshold) and not above(before, threshold):
-                emitted.append(
-                    events.storage_threshold_crossed(
-                        after, threshold, stored.version + 1, self.clock.now(), event
-                    )
-                )
-            try:
-                await self.write_service(stored, after, emitted, event_id)
-            except VersionConflict:
-                continue
-            self._on_events()
-            return
-
     async def on_catalog_event(self, event: Event) -> None:
         if isinstance(event, ProductSnapshotPublished):
             await self.products.apply(event.aggregate_id, event.aggregate_version, event.payload)
         elif isinstance(event, ConventionCodeSnapshotPublished):
             await self.codes.apply(event.aggregate_id, event.aggregate_version, event.payload)
-
-    async def on_payment_event(self, event: Event) -> None:
-        if isinstance(event, PaymentRegistered):
-            await self._register_payment(event)
-
-    async def _register_payment(self, event: PaymentRegistered) -> None:
-        """Pay the order, then change its service: two documents, each with the event id in
-        its inbox, so a redelivery after a crash between the two finishes the second only."""
-        paid = await self._pay_order(event)
-        if paid is not None:
-            await self._apply_to_service(paid, event)
-        self._on_events()
-
-    async def _pay_order(self, event: PaymentRegistered) -> Order | None:
-        p = event.payload
-        event_id = str(event.event_id)
-        while True:
-            stored = await self.orders.get(p.order_id)
-            if stored is None:
-                raise PoisonMessage("unknown_order", f"payment for unknown order {p.order_id}")
-            order = stored.value
-            if event_id in stored.inbox:
-                return order if order.payment_id == p.payment_id else None
-            service = await self.subscriptions.get(order.subscription_id)
-            assert service is not None
-            now = self.clock.now()
-            next_version = stored.version + 1
-            refusal: PaymentRefusedReason | None = None
-            new_order = order
-            if order.status is OrderStatus.CANCELLED:
-                refusal = PaymentRefusedReason.ORDER_CANCELLED
-            elif order.status is OrderStatus.PAID:
-                if order.payment_id == p.payment_id:
-                    return order
-                refusal = PaymentRefusedReason.ALREADY_PAID
-            elif not payment_in_time(service.value, order.pay(p.payment_id, p.registered_at)):
-                refusal = PaymentRefusedReason.SERVICE_DEACTIVATED
-            else:
-                new_order = order.pay(p.payment_id, p.registered_at)
-            if refusal is None:
-                emitted = events.order_paid(new_order, service.value, next_version, now, event)
-            else:
-                emitted = events.payment_refused(
-                    order, p.payment_id, p.amount_cents, refusal, next_version, now, event
-                )
-                log.warning("payment refused", order=order.number, reason=refusal.value)
-            try:
-                await self.orders.save(p.order_id, new_order, stored.version, [emitted], event_id)
-            except VersionConflict:
-                continue
-            return new_order if refusal is None else None
-
-    async def _apply_to_service(self, order: Order, event: PaymentRegistered) -> None:
-        event_id = str(event.event_id)
-        while True:
-            stored = await self.subscriptions.get(order.subscription_id)
-            assert stored is not None
-            if event_id in stored.inbox:
-                return
-            before = stored.value
-            try:
-                after = apply_paid_order(before, order, rome_date(event.payload.registered_at))
-            except AlreadyApplied:
-                return
-            except CannotApply as exc:
-                # Paid a moment before the service became unusable: an operator decides.
-                raise PoisonMessage("cannot_apply_payment", str(exc)) from exc
-            emitted = events.service_changed(
-                SERVICE_EVENT_OF_KIND[order.kind],
-                after,
-                stored.version + 1,
-                self.clock.now(),
-                order_id=order.order_id,
-                previous=before,
-                cause=event,
-            )
-            try:
-                await self.write_service(stored, after, [emitted], event_id)
-            except VersionConflict:
-                continue
-            return
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -603,7 +407,7 @@ class OrdersApp:
             raise Invalid("product_id", f"no product {product_id!r} is on sale")
         return product
 
-    async def _product_version(self, product_id: str) -> int:
+    async def product_version(self, product_id: str) -> int:
         return await self.products.version(product_id)
 
     async def _no_open_renewal(self, service_id: str) -> None:
@@ -653,7 +457,7 @@ class OrdersApp:
             raise Invalid("holder", "a first purchase needs the holder's name and address")
         assert cart.username is not None
         service = Subscription(
-            subscription_id=str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, f"service:{order_id}")),
+            subscription_id=str(uuid.uuid5(ORDER_IDS, f"service:{order_id}")),
             customer_id=cart.customer_id,
             holder=holder,
             username=cart.username,

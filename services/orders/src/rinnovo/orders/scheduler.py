@@ -15,6 +15,7 @@ import structlog
 from rinnovo.contracts import Event
 from rinnovo.contracts.catalog import ProductPolicy
 from rinnovo.orders import integration_events as events
+from rinnovo.orders.automatic_renewal import place_automatic_renewal
 from rinnovo.orders.domain.lifecycle import Step, next_step
 from rinnovo.orders.domain.orders import OrderConflict
 from rinnovo.orders.domain.schedule import MilestoneKind, reactivation_deadline
@@ -76,7 +77,7 @@ class Scheduler:
             emitted: list[Event] = []
             while (step := next_step(service, policy, now)) is not None:
                 if step.place_automatic_renewal:
-                    await app.place_automatic_renewal(service, now)
+                    await place_automatic_renewal(app, service, now)
                 elif step.announce:
                     version += 1
                     emitted.append(self._announcement(step, service, policy, version, now))

@@ -2,19 +2,14 @@
 (aiosmtpd on 127.0.0.1), each message sent once per cause whatever is redelivered or down."""
 
 import asyncio
-import email
 import json
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from email import policy
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiosmtpd.controller import Controller
 from httpx import ASGITransport, AsyncClient
 from pymongo import AsyncMongoClient
 
@@ -30,6 +25,7 @@ from rinnovo.notifier.domain.identity import message_id, notification_id
 from rinnovo.notifier.handlers import NotifierApp
 from rinnovo.notifier.rendering import Renderer
 from rinnovo.notifier.samples import holder, samples
+from rinnovo.notifier.testing import SmtpServer
 from rinnovo.runtime.auth import AuthSettings, issue_token
 from rinnovo.runtime.clock import SystemClock
 from rinnovo.runtime.plugins import BuiltService
@@ -40,54 +36,6 @@ pytestmark = pytest.mark.integration
 Wait = Callable[..., Awaitable[None]]
 Reader = Callable[..., Awaitable[list[Any]]]
 MESSAGE_ID_DOMAIN = "notifier.example.it"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class Inbox:
-    """aiosmtpd handler keeping every accepted message; can refuse recipients."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.rcpt_reply: str | None = None
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        if self.rcpt_reply:
-            return self.rcpt_reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.original_content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 2.0.0 Accepted"
-
-    def with_id(self, mid: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["Message-ID"] == mid]
-
-
-class SmtpServer:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.inbox = Inbox()
-        self._controller: Controller | None = None
-
-    def start(self) -> None:
-        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
 
 
 @pytest.fixture

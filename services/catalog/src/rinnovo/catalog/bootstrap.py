@@ -16,7 +16,7 @@ from rinnovo.contracts.catalog import (
     ProductSnapshotPublished,
 )
 from rinnovo.contracts.topics import CATALOG_CONVENTION_CODE, CATALOG_PRODUCT
-from rinnovo.runtime.clock import Clock, SystemClock
+from rinnovo.runtime.clock import Clock
 from rinnovo.runtime.plugins import BuiltService
 from rinnovo.runtime.service import ServiceRuntime
 from rinnovo.runtime.settings import ServiceSettings
@@ -34,8 +34,8 @@ class CatalogSettings(ServiceSettings):
 
 def build(settings: CatalogSettings | None = None, clock: Clock | None = None) -> BuiltService:
     settings = settings or CatalogSettings()
-    clock = clock or SystemClock()
     runtime = ServiceRuntime(NAME, settings, clock)
+    clock = runtime.clock
     products = SnapshotStore(
         runtime.db["products"], ProductSnapshot, ProductSnapshotPublished, "product_id"
     )

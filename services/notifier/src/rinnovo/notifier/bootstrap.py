@@ -16,7 +16,7 @@ from rinnovo.notifier.entrypoints.http import admin_router, customer_router
 from rinnovo.notifier.handlers import NotifierApp
 from rinnovo.notifier.rendering import Renderer
 from rinnovo.notifier.settings import NotifierSettings
-from rinnovo.runtime.clock import Clock, SystemClock
+from rinnovo.runtime.clock import Clock
 from rinnovo.runtime.plugins import BuiltService, load_plugins
 from rinnovo.runtime.service import ServiceRuntime
 
@@ -25,10 +25,10 @@ NAME = "notifier"
 
 def build(settings: NotifierSettings | None = None, clock: Clock | None = None) -> BuiltService:
     settings = settings or NotifierSettings()
-    clock = clock or SystemClock()
     if choose_locale(settings.default_locale, "it") != settings.default_locale:
         raise ValueError(f"no templates for the default locale {settings.default_locale!r}")
     runtime = ServiceRuntime(NAME, settings, clock)
+    clock = runtime.clock
     db = runtime.db
     notifications = Notifications(db["notifications"])
     endpoints = Endpoints(db["webhook_endpoints"])
@@ -61,6 +61,7 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
         runtime.subscribe(spec, app.on_event)
     for loop in deliverer.loops():
         runtime.in_background(loop)
+    runtime.on_clock_moved(deliverer.wake)
 
     async def indexes() -> None:
         await notifications.ensure_indexes()

@@ -20,12 +20,12 @@ from rinnovo.orders.adapters.repositories import (
     Orders,
     Subscriptions,
 )
-from rinnovo.orders.entrypoints.http import admin_router, clock_router, customer_router
+from rinnovo.orders.entrypoints.http import admin_router, customer_router
 from rinnovo.orders.handlers import OrdersApp, Policies
 from rinnovo.orders.payment_registration import PaymentRegistration
 from rinnovo.orders.scheduler import Scheduler
 from rinnovo.orders.usage import UsageRecorder
-from rinnovo.runtime.clock import Clock, ShiftedClock, SystemClock
+from rinnovo.runtime.clock import Clock
 from rinnovo.runtime.plugins import BuiltService
 from rinnovo.runtime.service import ServiceRuntime
 from rinnovo.runtime.settings import ServiceSettings
@@ -45,16 +45,12 @@ class OrdersSettings(ServiceSettings):
     )
     stored_payment_methods: set[str] = Field(default={"card", "sepa_direct_debit"})
     scheduler_interval_seconds: float = Field(default=1.0, gt=0)
-    time_travel: bool = Field(
-        default=False,
-        description="Demo and test deployments only: lets an admin move this service's clock.",
-    )
 
 
 def build(settings: OrdersSettings | None = None, clock: Clock | None = None) -> BuiltService:
     settings = settings or OrdersSettings()
-    clock = clock or (ShiftedClock() if settings.time_travel else SystemClock())
     runtime = ServiceRuntime(NAME, settings, clock)
+    clock = runtime.clock
     db = runtime.db
     app = OrdersApp(
         subscriptions=Subscriptions(db["services"]),
@@ -85,6 +81,7 @@ def build(settings: OrdersSettings | None = None, clock: Clock | None = None) ->
     runtime.subscribe(PANEL_USAGE, UsageRecorder(app).on_usage_event)
     scheduler = Scheduler(app, interval_seconds=settings.scheduler_interval_seconds)
     runtime.in_background(scheduler.run)
+    runtime.on_clock_moved(scheduler.wake)
 
     async def indexes() -> None:
         await app.subscriptions.ensure_indexes()
@@ -93,15 +90,7 @@ def build(settings: OrdersSettings | None = None, clock: Clock | None = None) ->
 
     runtime.on_startup(indexes)
     http = runtime.http_app(
-        [
-            customer_router(app, runtime.auth),
-            admin_router(app, runtime.auth),
-            *(
-                [clock_router(clock, scheduler, runtime.auth)]
-                if isinstance(clock, ShiftedClock)
-                else []
-            ),
-        ],
+        [customer_router(app, runtime.auth), admin_router(app, runtime.auth)],
         title="Rinnovo orders",
         description="The customer area: services as cards, carts, checkout and orders.",
     )

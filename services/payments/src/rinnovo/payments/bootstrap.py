@@ -22,7 +22,7 @@ from rinnovo.payments.entrypoints.http import admin_router, customer_router, pub
 from rinnovo.payments.handlers import PaymentsApp, Policies
 from rinnovo.payments.methods.base import METHODS_GROUP, MethodContext, MethodPlugin
 from rinnovo.payments.scheduler import ChargeScheduler
-from rinnovo.runtime.clock import Clock, SystemClock
+from rinnovo.runtime.clock import Clock
 from rinnovo.runtime.plugins import BuiltService, load_plugins
 from rinnovo.runtime.service import ServiceRuntime
 from rinnovo.runtime.settings import ServiceSettings
@@ -65,9 +65,10 @@ class Composed:
     scheduler: ChargeScheduler
 
 
-def compose(settings: PaymentsSettings, clock: Clock) -> Composed:
+def compose(settings: PaymentsSettings, clock: Clock | None = None) -> Composed:
     """Everything but the HTTP app: shared by the service and the command line."""
     runtime = ServiceRuntime(NAME, settings, clock)
+    clock = runtime.clock
     db = runtime.db
 
     @cache
@@ -117,13 +118,14 @@ async def ensure_indexes(app: PaymentsApp) -> None:
 
 def build(settings: PaymentsSettings | None = None, clock: Clock | None = None) -> BuiltService:
     settings = settings or PaymentsSettings()
-    composed = compose(settings, clock or SystemClock())
+    composed = compose(settings, clock)
     runtime, app = composed.runtime, composed.app
     runtime.produces(PAYMENTS_PAYMENT)
     runtime.with_outbox(app.payments.collection)
     runtime.subscribe(ORDERS_ORDER, app.on_order_event)
     runtime.subscribe(CATALOG_PRODUCT, app.on_catalog_event)
     runtime.in_background(composed.scheduler.run)
+    runtime.on_clock_moved(composed.scheduler.wake)
 
     async def indexes() -> None:
         await ensure_indexes(app)

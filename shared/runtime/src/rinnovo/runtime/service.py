@@ -18,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from rinnovo.contracts import TopicSpec
 from rinnovo.runtime.auth import Auth, AuthSettings
-from rinnovo.runtime.clock import Clock
+from rinnovo.runtime.clock import Clock, ShiftedClock
 from rinnovo.runtime.kafka import (
     BrokerPublisher,
     EventHandler,
@@ -30,6 +30,7 @@ from rinnovo.runtime.metrics import Metrics
 from rinnovo.runtime.outbox import OutboxRelay, RelayLease
 from rinnovo.runtime.problems import install_problem_handlers, problem_response
 from rinnovo.runtime.settings import ServiceSettings
+from rinnovo.runtime.time_travel import clock_router, service_clock
 
 log = structlog.get_logger(__name__)
 
@@ -38,10 +39,10 @@ Step = Callable[[], Coroutine[Any, Any, None]]
 
 
 class ServiceRuntime:
-    def __init__(self, name: str, settings: ServiceSettings, clock: Clock) -> None:
+    def __init__(self, name: str, settings: ServiceSettings, clock: Clock | None = None) -> None:
         self.name = name
         self.settings = settings
-        self.clock = clock
+        self.clock = clock or service_clock(settings.time_travel)
         self.metrics = Metrics()
         self.mongo: AsyncMongoClient[Document] = AsyncMongoClient(
             settings.infra.mongodb_url, tz_aware=True, connect=False
@@ -53,6 +54,7 @@ class ServiceRuntime:
         self._outbox_collections: list[AsyncCollection[Document]] = []
         self._startup: list[Step] = []
         self._background: list[Step] = []
+        self._on_clock_moved: list[Callable[[], None]] = []
         self.relay: OutboxRelay | None = None
         self.auth = Auth(AuthSettings())
 
@@ -88,6 +90,10 @@ class ServiceRuntime:
     def in_background(self, loop: Step) -> None:
         """A loop that runs for the life of the service (scheduler, ...)."""
         self._background.append(loop)
+
+    def on_clock_moved(self, wake: Callable[[], None]) -> None:
+        """Called when an admin moves a time-travel clock (schedulers look again)."""
+        self._on_clock_moved.append(wake)
 
     def wake_relay(self) -> None:
         if self.relay is not None:
@@ -149,6 +155,8 @@ class ServiceRuntime:
         app.include_router(self._operations_router())
         for router in routers:
             app.include_router(router)
+        if isinstance(self.clock, ShiftedClock):
+            app.include_router(clock_router(self.clock, self.auth, self._on_clock_moved))
         return app
 
     def _operations_router(self) -> APIRouter:

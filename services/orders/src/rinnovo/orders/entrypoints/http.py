@@ -4,7 +4,6 @@ Thin: parse, call the use case, shape the answer. Every route needs a bearer tok
 on the caller's own things only; anything else answers 404, as if it did not exist.
 """
 
-from datetime import timedelta
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Response
@@ -19,7 +18,6 @@ from rinnovo.orders.domain.subscription import (
     Subscription,
 )
 from rinnovo.orders.entrypoints.schemas import (
-    AdvanceIn,
     AutomaticRenewalIn,
     CancelIn,
     CardOut,
@@ -27,15 +25,12 @@ from rinnovo.orders.entrypoints.schemas import (
     CartIn,
     CartOut,
     CheckoutIn,
-    ClockOut,
     OrderOut,
     ServiceImport,
     TimelineOut,
 )
 from rinnovo.orders.handlers import OrdersApp
-from rinnovo.orders.scheduler import Scheduler
 from rinnovo.runtime.auth import Auth, Principal
-from rinnovo.runtime.clock import ShiftedClock
 from rinnovo.runtime.problems import COMMON_RESPONSES
 
 T = TypeVar("T")
@@ -163,23 +158,5 @@ def admin_router(app: OrdersApp, auth: Auth) -> APIRouter:
         await app.import_service(service)
         response.headers["Location"] = f"/v1/services/{service.subscription_id}"
         return CardOut.of(await app.card(body.customer_id, body.service_id))
-
-    return router
-
-
-def clock_router(clock: ShiftedClock, scheduler: Scheduler, auth: Auth) -> APIRouter:
-    """Time travel, for demo and test deployments only (``RINNOVO_ORDERS_TIME_TRAVEL``)."""
-    router = APIRouter(prefix="/v1/admin/clock", tags=["operators"], responses=ERRORS)
-    Admin = Annotated[Principal, Depends(auth.admin)]
-
-    @router.get("", summary="This service's clock")
-    async def now(_: Admin) -> ClockOut:
-        return ClockOut(now=clock.now(), offset_seconds=clock.offset.total_seconds())
-
-    @router.post("/advance", summary="Move this service's clock forward")
-    async def advance(body: AdvanceIn, _: Admin) -> ClockOut:
-        clock.advance(timedelta(days=body.days, seconds=body.seconds))
-        scheduler.wake()
-        return ClockOut(now=clock.now(), offset_seconds=clock.offset.total_seconds())
 
     return router

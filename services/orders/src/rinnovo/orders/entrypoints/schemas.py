@@ -292,13 +292,3 @@ class TimelineOut(BaseModel):
                 UpcomingOut(milestone=m.kind.value, day=m.day, at=m.due_at) for m in upcoming
             ],
         )
-
-
-class AdvanceIn(Body):
-    days: int = Field(default=0, ge=0, le=3650, strict=True)
-    seconds: int = Field(default=0, ge=0, strict=True)
-
-
-class ClockOut(BaseModel):
-    now: datetime
-    offset_seconds: float

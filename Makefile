@@ -8,8 +8,9 @@ UV_VERSION := 0.13.9
 UV_HOME ?= $(or $(RINNOVO_CACHE_DIR),$(HOME)/.cache/rinnovo)/uv-$(UV_VERSION)
 UV := $(UV_HOME)/bin/uv
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: help setup run test unit integration lint format contracts servers clean-data
+.PHONY: help setup run test unit integration lint format contracts servers clean-data bench bench-quick
 
 help:
 	@echo "make run        set up and run the whole system on local Kafka + FerretDB"
@@ -18,6 +19,7 @@ help:
 	@echo "make lint       ruff and mypy"
 	@echo "make contracts  export JSON Schemas and AsyncAPI documents"
 	@echo "make servers    install the local Kafka and FerretDB (done on demand anyway)"
+	@echo "make bench      benchmarks on the real servers (BENCH_ARGS=--quick for a smoke run)"
 
 $(UV):
 	python3 -m venv "$(UV_HOME)"
@@ -53,6 +55,13 @@ contracts: setup
 
 servers: setup
 	$(UV) run rinnovo-devstack install
+
+bench: $(UV) servers
+	$(UV) sync --frozen --group bench
+	PYTHONPATH=bench $(UV) run --no-sync python -m rinnovo_bench $(BENCH_ARGS)
+
+bench-quick:
+	$(MAKE) bench BENCH_ARGS="--quick $(BENCH_ARGS)"
 
 clean-data:
 	rm -rf "$${RINNOVO_CACHE_DIR:-$$HOME/.cache/rinnovo}/data"

@@ -1,0 +1,111 @@
+"""``python -m rinnovo_bench [--quick] [--only NAME ...]``: run the benchmarks, print a table,
+write ``bench/results/<timestamp>.json``, ``latest.json`` and ``latest.png``."""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rinnovo.devstack.stack import LocalStack
+from rinnovo_bench import api, baselines, hop, pipeline, report, scheduler
+from rinnovo_bench.common import Json, Options
+
+BENCHES = ("baselines", "hop", "scheduler", "api", "pipeline")
+RESULTS = Path(__file__).resolve().parent.parent / "results"
+
+
+def machine() -> Json:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = subprocess.run(["free", "-g"], capture_output=True, text=True, check=False).stdout
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "free_g": memory.strip(),
+        "loadavg_at_start": os.getloadavg(),
+        "python": platform.python_version(),
+    }
+
+
+async def run_all(options: Options, only: list[str], log_dir: Path) -> Json:
+    results: Json = {}
+    timings: Json = {}
+    # The hop and the baselines share a collection size, so their ratios compare like with
+    # like (FerretDB's cost per guarded write grows with the collection).
+    documents = options.pick(100, 500)
+    for name in only:
+        started = time.perf_counter()
+        print(f"-- {name}", file=sys.stderr, flush=True)
+        if name == "baselines":
+            results[name] = await baselines.run(options, documents)
+        elif name == "hop":
+            if "baselines" not in results:
+                results["baselines"] = await baselines.run(options, documents)
+            results[name] = await hop.run(options, documents, results["baselines"])
+        elif name == "scheduler":
+            results[name] = await scheduler.run(options)
+        elif name == "api":
+            results[name] = await api.run(options, log_dir / "api")
+        elif name == "pipeline":
+            results[name] = await pipeline.run(options, log_dir / "pipeline")
+        timings[name] = time.perf_counter() - started
+    results["seconds"] = timings
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rinnovo_bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument("--only", nargs="+", choices=BENCHES, default=list(BENCHES))
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--no-plot", action="store_true")
+    args = parser.parse_args(argv)
+    if args.repetitions < 3:
+        parser.error("figures are medians of at least 3 repetitions")
+
+    started = datetime.now(UTC)
+    with (
+        tempfile.TemporaryDirectory(prefix="rinnovo-bench-") as tmp,
+        LocalStack(Path(tmp) / "stack") as stack,
+    ):
+        options = Options(
+            quick=args.quick,
+            repetitions=args.repetitions,
+            kafka=stack.kafka_bootstrap_servers,
+            mongodb=stack.mongodb_url,
+        )
+        results = asyncio.run(run_all(options, args.only, Path(tmp) / "logs"))
+    document: Json = {
+        "started_at": started.isoformat(),
+        "mode": "quick" if args.quick else "full",
+        "repetitions": args.repetitions,
+        "machine": machine(),
+        "results": results,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    for path in (args.out / f"{stamp}.json", args.out / "latest.json"):
+        path.write_text(json.dumps(document, indent=2, default=str) + "\n")
+    print(report.table(document))
+    if not args.no_plot:
+        report.plot(document, args.out / "latest.png")
+    print(f"results: {args.out / (stamp + '.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""The customer-area API: a customer's card list, among many customers, over HTTP.
+
+The orders service runs as a real process (``rinnovo run orders`` under uvicorn), next to
+the catalog (its replica of products comes from the catalog's topic as in production). The
+services collection holds one service for most customers and 20 for the probe customers the
+requests ask for; documents are built as the scheduler benchmark builds them.
+
+- max rate: closed loop, 32 callers back to back;
+- latency at a fixed 500 req/s, open loop (and at half the max rate, for comparison);
+- the generator's own overhead: its lateness and CPU share, and the same open loop against
+  ``/health/live`` of the same process (no database).
+"""
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from rinnovo.runtime.auth import AuthSettings, issue_token
+from rinnovo.runtime.clock import rome_date
+from rinnovo_bench.common import Json, Options, drop_database, unique
+from rinnovo_bench.loadgen import closed_loop, open_loop
+from rinnovo_bench.processes import service_env, start
+from rinnovo_bench.scheduler import LOAD_BATCH, Bench
+
+PROBES = 100
+SERVICES_PER_PROBE = 20
+FIXED_RATE = 500.0
+
+
+async def load(options: Options, database: str, customers: int) -> float:
+    """Write the services straight into orders' database before it starts."""
+    bench = Bench(options, database)
+    try:
+        await bench.prepare()
+        started = time.perf_counter()
+        now = datetime.now(UTC)
+        expiry = rome_date(now) + timedelta(days=200)
+        docs: list[Json] = []
+        for c in range(customers):
+            for k in range(SERVICES_PER_PROBE if c < PROBES else 1):
+                docs.append(bench.document(c * 100 + k, expiry, (), now, f"cust-{c:06d}"))
+                if len(docs) >= LOAD_BATCH:
+                    await bench.app.subscriptions.collection.insert_many(docs, ordered=False)
+                    docs = []
+        if docs:
+            await bench.app.subscriptions.collection.insert_many(docs, ordered=False)
+        return time.perf_counter() - started
+    finally:
+        await bench.runtime.mongo.close()
+
+
+async def run(options: Options, log_dir: Path) -> Json:
+    customers = options.pick(2000, 100_000)
+    seconds = options.pick(3, 5)
+    databases = {"orders": unique("bench_api_orders_"), "catalog": unique("bench_api_catalog_")}
+    load_seconds = await load(options, databases["orders"], customers)
+    env = service_env(options, unique("bench.api.") + ".", databases)
+    processes = await asyncio.to_thread(start, options, log_dir, ("catalog", "orders"), env)
+    tokens = [issue_token(AuthSettings(), f"cust-{c:06d}", {"customer"}) for c in range(PROBES)]
+    try:
+        limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+        async with httpx.AsyncClient(
+            base_url=processes.url("orders"), limits=limits, timeout=30.0
+        ) as client:
+
+            async def cards(i: int) -> bool:
+                answer = await client.get(
+                    "/v1/services",
+                    headers={"Authorization": f"Bearer {tokens[i % PROBES]}"},
+                )
+                ok = answer.status_code == 200 and len(answer.json()) == SERVICES_PER_PROBE
+                return ok
+
+            async def live(i: int) -> bool:
+                return (await client.get("/health/live")).status_code == 200
+
+            await wait_for_replica(cards)
+            for i in range(20):
+                await cards(i)  # warm up connections and caches
+            maximum = await closed_loop(32, seconds, cards)
+            fixed = await open_loop(FIXED_RATE, seconds, cards, timeout=10.0)
+            half_rate = max(1.0, maximum["rate"] / 2)
+            half = await open_loop(half_rate, max(seconds, 20 / half_rate), cards)
+            generator = await open_loop(FIXED_RATE, seconds, live)
+    finally:
+        await asyncio.to_thread(processes.stop_all)
+        for database in databases.values():
+            await drop_database(options.mongodb, database)
+    return {
+        "customers": customers,
+        "probe_customers": PROBES,
+        "services_per_probe": SERVICES_PER_PROBE,
+        "services_total": customers - PROBES + PROBES * SERVICES_PER_PROBE,
+        "load_seconds": load_seconds,
+        "max_rate": maximum,
+        "fixed_rate": fixed.to_json(),
+        "half_max_rate": half.to_json(),
+        "generator_alone": generator.to_json(),
+        "targets": {"fixed_rate_p99_ms": 50},
+    }
+
+
+async def wait_for_replica(cards: Any) -> None:
+    """Orders answers cards once its catalog replica has the products."""
+    async with asyncio.timeout(120):
+        while not await cards(0):
+            await asyncio.sleep(0.5)

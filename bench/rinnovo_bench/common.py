@@ -1,0 +1,85 @@
+"""What every benchmark shares: options, repetitions, summaries, the servers."""
+
+import asyncio
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Options:
+    quick: bool
+    repetitions: int
+    kafka: str
+    mongodb: str
+
+    def pick(self, quick: int, full: int) -> int:
+        return quick if self.quick else full
+
+
+def summary(values: Sequence[float], unit: str) -> Json:
+    """Median of the repetitions, with their min and max (all kept)."""
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "runs": list(values),
+        "unit": unit,
+    }
+
+
+def ratio(numerator: Json, denominator: Json) -> Json:
+    """A ratio of two summaries, repetition by repetition (both measured in the same run)."""
+    runs = [n / d for n, d in zip(numerator["runs"], denominator["runs"], strict=False) if d > 0]
+    return summary(runs, "ratio")
+
+
+async def repeat(times: int, once: Callable[[int], Awaitable[float]]) -> list[float]:
+    return [await once(i) for i in range(times)]
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+async def create_topics(bootstrap: str, names: Sequence[str], partitions: int = 3) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics(
+            [NewTopic(name=n, num_partitions=partitions, replication_factor=1) for n in names]
+        )
+    finally:
+        await admin.close()
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+
+async def until(check: Callable[[], bool], timeout: float, poll: float = 0.005) -> None:
+    """Wait for ``check`` to hold (an in-process counter); fail after ``timeout``."""
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(poll)
+
+
+async def drop_database(url: str, name: str) -> None:
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
+    try:
+        await client.drop_database(name)
+    finally:
+        await client.close()

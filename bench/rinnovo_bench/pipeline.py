@@ -1,0 +1,300 @@
+"""The renewal pipeline across the four services, each its own process.
+
+One renewal: the customer checks out a renewal cart (orders places the order) → payments
+requests the payment (``payments.payment.requested``) → the bank statement with the transfer
+is imported through payments' admin API (payments registers the payment) → orders renews
+the service → the notifier's "renewal completed" e-mail is accepted by the SMTP server.
+The generator does the two outside actions (the checkout, the statement as soon as the
+payment is requested) and times each stage.
+
+- max sustainable rate: a closed loop of concurrent renewals;
+- latency at 50% of it: an open loop, from each renewal's intended start to the SMTP
+  server's acceptance of its e-mail (HdrHistogram);
+- the resident size of every service process, idle and under that load.
+"""
+
+import asyncio
+import contextlib
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+
+from rinnovo.devstack.services import SERVICES, ServiceProcesses
+from rinnovo.notifier.testing import Inbox, SmtpServer
+from rinnovo.runtime.auth import AuthSettings, issue_token
+from rinnovo.runtime.clock import rome_date
+from rinnovo_bench.common import Json, Options, drop_database, summary, unique
+from rinnovo_bench.loadgen import histogram, open_loop, percentiles_ms
+from rinnovo_bench.processes import rss_mib, service_env, start
+
+ACCEPT = {doc: "2025-01" for doc in ("general_conditions", "unfair_terms", "privacy")}
+SUBJECT = "Rinnovo completato: "
+STAGES = ("checkout", "payment_requested", "statement", "email")
+
+
+class Rendezvous:
+    """Arrivals by key, awaited by key, whichever comes first."""
+
+    def __init__(self) -> None:
+        self._futures: dict[str, asyncio.Future[float]] = {}
+
+    def _future(self, key: str) -> asyncio.Future[float]:
+        if key not in self._futures:
+            self._futures[key] = asyncio.get_running_loop().create_future()
+        return self._futures[key]
+
+    def arrive(self, key: str, at: float) -> None:
+        future = self._future(key)
+        if not future.done():
+            future.set_result(at)
+
+    async def wait(self, key: str) -> float:
+        try:
+            return await self._future(key)
+        finally:
+            self._futures.pop(key, None)
+
+
+class TimedInbox(Inbox):
+    """The SMTP server's handler: tells the bench when a renewal's e-mail was accepted."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, emails: Rendezvous) -> None:
+        super().__init__()
+        self._loop = loop
+        self._emails = emails
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        reply = await super().handle_DATA(server, session, envelope)
+        accepted = time.monotonic()  # the clock of asyncio's loop.time()
+        message: EmailMessage = self.messages.pop()
+        subject = str(message["Subject"])
+        if subject.startswith(SUBJECT):
+            username = subject.removeprefix(SUBJECT).split(" ", 1)[0]
+            self._loop.call_soon_threadsafe(self._emails.arrive, username, accepted)
+        return reply
+
+
+class Pipeline:
+    def __init__(
+        self,
+        options: Options,
+        processes: ServiceProcesses,
+        topic_prefix: str,
+        emails: Rendezvous,
+    ) -> None:
+        self.options = options
+        self.processes = processes
+        self.topic = topic_prefix + "payments.payment.v1"
+        self.requested = Rendezvous()
+        self.emails = emails
+        self.admin = {"Authorization": f"Bearer {issue_token(AuthSettings(), 'ops', {'admin'})}"}
+        limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
+        self.orders = httpx.AsyncClient(
+            base_url=processes.url("orders"), limits=limits, timeout=60.0
+        )
+        self.payments = httpx.AsyncClient(
+            base_url=processes.url("payments"), limits=limits, timeout=60.0
+        )
+        self.carts: list[tuple[str, str, str]] = []
+        """Renewal carts ready to check out: (customer token, cart id, username)."""
+        self.stages = {stage: histogram() for stage in STAGES}
+        self.failures = 0
+
+    async def close(self) -> None:
+        await self.orders.aclose()
+        await self.payments.aclose()
+
+    async def watch_payments(self, ready: asyncio.Event) -> None:
+        consumer = AIOKafkaConsumer(
+            self.topic, bootstrap_servers=self.options.kafka, auto_offset_reset="latest"
+        )
+        await consumer.start()
+        try:
+            while not consumer.assignment():
+                await asyncio.sleep(0.05)
+            for partition in consumer.assignment():
+                await consumer.position(partition)
+            ready.set()
+            async for record in consumer:
+                event = json.loads(record.value)
+                if event["type"] == "payments.payment.requested":
+                    self.requested.arrive(event["payload"]["order_id"], time.monotonic())
+        finally:
+            await consumer.stop()
+
+    async def prepare(self, count: int) -> None:
+        """``count`` active services, each with a renewal cart paid by bank transfer."""
+        expiry = (rome_date(datetime.now(UTC)) + timedelta(days=120)).isoformat()
+        semaphore = asyncio.Semaphore(8)
+        base = len(self.carts)
+
+        async def one(n: int) -> tuple[str, str, str]:
+            customer, service, username = f"pc-{n:06d}", f"psvc-{n:06d}", f"p{n:07d}@bench.it"
+            body = {
+                "service_id": service,
+                "customer_id": customer,
+                "holder": {"name": f"Studio {n}", "email": f"p{n}@bench.example", "locale": "it"},
+                "username": username,
+                "product_id": "fe-standard",
+                "expiry_date": expiry,
+                "storage_gb": 1,
+            }
+            token = {
+                "Authorization": f"Bearer {issue_token(AuthSettings(), customer, {'customer'})}"
+            }
+            async with semaphore:
+                imported = await self.orders.post(
+                    "/v1/admin/services", json=body, headers=self.admin
+                )
+                assert imported.status_code == 201, imported.text
+                cart = await self.orders.post(
+                    "/v1/carts", json={"kind": "renewal", "service_id": service}, headers=token
+                )
+                assert cart.status_code == 201, cart.text
+                cart_id = cart.json()["cart_id"]
+                method = await self.orders.patch(
+                    f"/v1/carts/{cart_id}", json={"payment_method": "bank_transfer"}, headers=token
+                )
+                assert method.status_code == 200, method.text
+            return token["Authorization"], cart_id, username
+
+        self.carts.extend(await asyncio.gather(*(one(base + n) for n in range(count))))
+
+    async def renew(self, i: int, started: float) -> bool:
+        """One renewal, from checkout to the e-mail; stage times from ``started``."""
+        token, cart_id, username = self.carts[i]
+        placed = await self.orders.post(
+            f"/v1/carts/{cart_id}/checkout",
+            json={"acceptances": ACCEPT},
+            headers={"Authorization": token},
+        )
+        if placed.status_code != 201:
+            self.failures += 1
+            return False
+        order = placed.json()
+        marks = [time.monotonic()]
+        marks.append(await self.requested.wait(order["order_id"]))
+        today = datetime.now(UTC).date()
+        line = f"T{i:07d},{today},{euro(order['total_cents'])},{order['number']},Studio\n"
+        imported = await self.payments.post(
+            "/v1/admin/statements",
+            content=("transaction_id,date,amount,remittance,payer\n" + line).encode(),
+            headers={**self.admin, "Content-Type": "text/csv"},
+        )
+        if imported.status_code != 200 or imported.json()["registered"] != 1:
+            self.failures += 1
+            return False
+        marks.append(time.monotonic())
+        marks.append(await self.emails.wait(username))
+        previous = started
+        for stage, mark in zip(STAGES, marks, strict=True):
+            self.stages[stage].record_value(max(1, int((mark - previous) * 1e6)))
+            previous = mark
+        return True
+
+
+def euro(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+async def closed_loop(pipeline: Pipeline, first: int, count: int, concurrency: int) -> float:
+    """Renewals/s with ``concurrency`` renewals always in flight."""
+    queue = iter(range(first, first + count))
+    loop = asyncio.get_running_loop()
+
+    async def worker() -> None:
+        for i in queue:
+            await pipeline.renew(i, loop.time())
+
+    started = loop.time()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return count / (loop.time() - started)
+
+
+async def sample_rss(processes: ServiceProcesses, stop: asyncio.Event) -> dict[str, float]:
+    peak: dict[str, float] = {}
+    while not stop.is_set():
+        for name in SERVICES:
+            with contextlib.suppress(OSError, LookupError):
+                peak[name] = max(peak.get(name, 0.0), rss_mib(processes.pid(name)))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.5)
+    return peak
+
+
+async def measure(options: Options, processes: ServiceProcesses, pipeline: Pipeline) -> Json:
+    max_count = options.pick(30, 120)
+    concurrency = options.pick(8, 16)
+    seconds = options.pick(10, 40)
+    loop = asyncio.get_running_loop()
+    idle = {name: rss_mib(processes.pid(name)) for name in SERVICES}
+    await pipeline.prepare(max_count + 5)
+    for i in range(5):  # warm up: one renewal at a time
+        await pipeline.renew(i, loop.time())
+    rates = []
+    per_rep = max_count // options.repetitions
+    for rep in range(options.repetitions):
+        rates.append(await closed_loop(pipeline, 5 + rep * per_rep, per_rep, concurrency))
+    max_rate = summary(rates, "renewals/s")
+    rate = max_rate["median"] / 2
+    count = max(10, int(rate * seconds))
+    await pipeline.prepare(count)
+    offset = len(pipeline.carts) - count
+    pipeline.stages = {stage: histogram() for stage in STAGES}
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(sample_rss(processes, stop))
+    result = await open_loop(
+        rate, count / rate, lambda i: pipeline.renew(offset + i, loop.time()), timeout=60.0
+    )
+    stop.set()
+    loaded = await sampler
+    return {
+        "max_rate": max_rate | {"concurrency": concurrency, "renewals": per_rep},
+        "open_loop": result.to_json(),
+        "latency_histogram": result.latency.encode().decode(),
+        "stages_ms": {s: percentiles_ms(h) for s, h in pipeline.stages.items()},
+        "failures": pipeline.failures,
+        "rss_mib": {"idle": idle, "under_load_peak": loaded},
+        "targets": {"p99_ms": 500},
+    }
+
+
+async def run(options: Options, log_dir: Path) -> Json:
+    databases = {name: unique(f"bench_pipe_{name}_") for name in SERVICES}
+    prefix = unique("bench.pipe.") + "."
+    emails = Rendezvous()
+    smtp = SmtpServer()
+    smtp.inbox = TimedInbox(asyncio.get_running_loop(), emails)
+    env = service_env(options, prefix, databases) | {
+        "RINNOVO_NOTIFIER_SMTP_HOST": "127.0.0.1",
+        "RINNOVO_NOTIFIER_SMTP_PORT": str(smtp.port),
+        "RINNOVO_NOTIFIER_SMTP_STARTTLS": "false",
+        "RINNOVO_NOTIFIER_CHANNELS": "email",
+        "RINNOVO_PAYMENTS_METHODS": '["bank_transfer","postal_slip"]',
+    }
+    smtp.start()
+    try:
+        processes = await asyncio.to_thread(start, options, log_dir, SERVICES, env)
+        pipeline = Pipeline(options, processes, prefix, emails)
+        ready = asyncio.Event()
+        watcher = asyncio.create_task(pipeline.watch_payments(ready))
+        try:
+            await ready.wait()
+            await asyncio.sleep(2)  # let the services settle after their start
+            return await measure(options, processes, pipeline)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            await pipeline.close()
+            await asyncio.to_thread(processes.stop_all)
+    finally:
+        smtp.stop()
+        for database in databases.values():
+            await drop_database(options.mongodb, database)

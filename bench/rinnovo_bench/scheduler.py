@@ -1,0 +1,235 @@
+"""The orders scheduler at scale: services in the database, sweeps with nothing and with
+much due.
+
+Services are bulk-loaded with ``insert_many`` of documents built by the domain and the orders
+repository (``Subscriptions._state`` + ``scheduled(next_due(...))``, shaped as
+``rinnovo.runtime.aggregates.insert`` stores them, outbox already relayed). The scheduler is
+the real ``rinnovo.orders.scheduler.Scheduler`` over the real repositories; its events leave
+through the real relay of a ``ServiceRuntime``.
+
+- Sweep with 0 due: ``Scheduler.sweep()`` wall time, repeated, per total.
+- Due milestones/s: that many services each with one milestone due (the 30-day reminder),
+  swept until none is left, until the relay has published every event.
+"""
+
+import time
+from datetime import UTC, date, datetime, timedelta
+
+from rinnovo.catalog.adapters.seed_file import read_seed
+from rinnovo.contracts.catalog import ConventionCodeSnapshot, ProductPolicy, ProductSnapshot
+from rinnovo.contracts.topics import ORDERS_ORDER, ORDERS_SERVICE
+from rinnovo.orders.adapters.catalog_replica import Replica
+from rinnovo.orders.adapters.repositories import (
+    Carts,
+    IdempotencyKeys,
+    OrderNumbers,
+    Orders,
+    Subscriptions,
+    scheduled,
+)
+from rinnovo.orders.domain.schedule import next_due
+from rinnovo.orders.domain.subscription import (
+    AutoRenewal,
+    Components,
+    Holder,
+    Status,
+    Subscription,
+    TimelineEntry,
+)
+from rinnovo.orders.handlers import OrdersApp, Policies
+from rinnovo.orders.scheduler import Scheduler
+from rinnovo.runtime import aggregates
+from rinnovo.runtime.clock import SystemClock, rome_date
+from rinnovo.runtime.service import ServiceRuntime
+from rinnovo.runtime.settings import InfraSettings, ServiceSettings
+from rinnovo_bench.common import Json, Options, drop_database, summary, unique, until
+
+PRODUCT = "fe-standard"
+PUBLISHED = "rinnovo_outbox_published_total"
+LOAD_BATCH = 1000
+
+
+class Bench:
+    def __init__(self, options: Options, database: str | None = None) -> None:
+        infra = InfraSettings(
+            kafka_bootstrap_servers=options.kafka,
+            mongodb_url=options.mongodb,
+            kafka_topic_prefix=unique("bench.sched.") + ".",
+        )
+        settings = ServiceSettings(
+            infra=infra, database=database or unique("bench_sched_"), log_level="WARNING"
+        )
+        self.runtime = ServiceRuntime("orders", settings, SystemClock())
+        db = self.runtime.db
+        self.app = OrdersApp(
+            subscriptions=Subscriptions(db["services"]),
+            orders=Orders(db["orders"]),
+            carts=Carts(db["carts"]),
+            numbers=OrderNumbers(db["counters"]),
+            idempotency=IdempotencyKeys(db["idempotency_keys"]),
+            products=Replica(db["catalog_products"], ProductSnapshot),
+            codes=Replica(db["catalog_convention_codes"], ConventionCodeSnapshot),
+            clock=self.runtime.clock,
+            policies=Policies(
+                acceptance_versions={},
+                payment_methods=frozenset({"bank_transfer"}),
+                stored_payment_methods=frozenset({"card"}),
+            ),
+            on_events=self.runtime.wake_relay,
+        )
+        self.runtime.produces(ORDERS_ORDER, ORDERS_SERVICE)
+        self.runtime.with_outbox(self.app.subscriptions.collection)
+        self.runtime.with_outbox(self.app.orders.collection)
+        # The background loop is not started: the benchmark calls ``sweep`` itself.
+        self.scheduler = Scheduler(self.app, interval_seconds=3600)
+        self.loaded = 0
+        self.policy: ProductPolicy | None = None
+
+    async def prepare(self) -> None:
+        for draft in read_seed().products:
+            await self.app.products.apply(draft.product_id, 1, draft.published())
+        self.policy = (await self.app.product(PRODUCT)).policy
+        await self.app.subscriptions.ensure_indexes()
+        await self.app.orders.ensure_indexes()
+
+    def document(
+        self,
+        n: int,
+        expiry: date,
+        done: tuple[str, ...],
+        now: datetime,
+        customer: str | None = None,
+    ) -> Json:
+        """One service as the orders repository stores it after its import was relayed."""
+        assert self.policy is not None
+        service = Subscription(
+            subscription_id=f"svc-{n:07d}",
+            customer_id=customer or f"c-{n // 20:06d}",
+            holder=Holder(name=f"Studio {n}", email=f"svc{n}@example.it", locale="it"),
+            username=f"{n:08d}@example.it",
+            product_id=PRODUCT,
+            status=Status.ACTIVE,
+            expiry_date=expiry,
+            components=Components(5, 2, True),
+            used_bytes=1_000_000_000,
+            auto_renewal=AutoRenewal(False, 1),
+            milestones_done=done,
+            history=(TimelineEntry(at=now, event="activated", expiry_date=expiry),),
+        )
+        repository = self.app.subscriptions
+        state = repository._state(service, scheduled(next_due(service, self.policy)))
+        return {
+            "_id": service.subscription_id,
+            **state,
+            aggregates.VERSION: 1,
+            "outbox": [],
+            aggregates.INBOX: [],
+        }
+
+    async def load(self, total: int) -> float:
+        """Grow the collection to ``total`` services none of which is due; returns seconds."""
+        now = datetime.now(UTC)
+        expiry = rome_date(now) + timedelta(days=200)
+        started = time.perf_counter()
+        while self.loaded < total:
+            upto = min(total, self.loaded + LOAD_BATCH)
+            docs = [self.document(n, expiry, (), now) for n in range(self.loaded, upto)]
+            await self.app.subscriptions.collection.insert_many(docs, ordered=False)
+            self.loaded = upto
+        return time.perf_counter() - started
+
+    async def load_due(self, count: int) -> None:
+        """``count`` more services, each with exactly its 30-day reminder due now."""
+        now = datetime.now(UTC)
+        expiry = rome_date(now) + timedelta(days=20)
+        done = (f"reminder:{expiry}:90", f"reminder:{expiry}:60")
+        for start in range(0, count, LOAD_BATCH):
+            docs = [
+                self.document(1_000_000_000 + n, expiry, done, now)
+                for n in range(start, min(count, start + LOAD_BATCH))
+            ]
+            await self.app.subscriptions.collection.insert_many(docs, ordered=False)
+
+    async def empty_sweep_ms(self, times: int) -> list[float]:
+        runs = []
+        for _ in range(times):
+            started = time.perf_counter()
+            handled = await self.scheduler.sweep()
+            runs.append((time.perf_counter() - started) * 1000)
+            assert handled == 0
+        return runs
+
+    def published(self) -> float:
+        return self.runtime.metrics.registry.get_sample_value(PUBLISHED) or 0.0
+
+    async def due_rate(self, count: int) -> Json:
+        """Milestones/s: sweeps until nothing is due, and the relay has published them all."""
+        await self.load_due(count)
+        before = self.published()
+        started = time.perf_counter()
+        handled = 0
+        while (done := await self.scheduler.sweep()) > 0:
+            handled += done
+        swept = time.perf_counter() - started
+        await until(lambda: self.published() - before >= handled, timeout=3600, poll=0.02)
+        total = time.perf_counter() - started
+        return {
+            "due": count,
+            "handled": handled,
+            "events": self.published() - before,
+            "sweep_seconds": swept,
+            "seconds": total,
+            "milestones_per_s": handled / total,
+        }
+
+
+async def curve(options: Options, totals: list[int], sweeps: int) -> tuple[list[Json], Json]:
+    bench = Bench(options)
+    points: list[Json] = []
+    load_seconds: Json = {}
+    try:
+        async with bench.runtime.running():
+            await bench.prepare()
+            for total in totals:
+                load_seconds[str(total)] = await bench.load(total)
+                runs = await bench.empty_sweep_ms(sweeps)
+                points.append({"total": total} | summary(runs, "ms"))
+    finally:
+        await drop_database(options.mongodb, bench.runtime.db.name)
+    return points, load_seconds
+
+
+async def due_rates(options: Options, total: int, due: int) -> list[Json]:
+    """Each repetition adds ``due`` due services to a collection of ``total`` (which grows
+    by what the earlier repetitions handled)."""
+    bench = Bench(options)
+    rates = []
+    try:
+        async with bench.runtime.running():
+            await bench.prepare()
+            await bench.load(total)
+            for _ in range(options.repetitions):
+                rates.append(await bench.due_rate(due))
+    finally:
+        await drop_database(options.mongodb, bench.runtime.db.name)
+    return rates
+
+
+async def run(options: Options) -> Json:
+    totals = [1000, 10000] if options.quick else [1000, 10000, 100000]
+    due = options.pick(200, 1000)
+    points, load_seconds = await curve(options, totals, max(options.repetitions, 5))
+    # Each claim and each guarded write scans the whole collection on FerretDB 1.x, so the
+    # due rate is measured on the smallest collection only (see docs/performance.md).
+    rates = await due_rates(options, totals[0], due)
+    return {
+        "empty_sweep": points,
+        "load_seconds": load_seconds,
+        "due_milestones": {
+            "total_services": totals[0],
+            "due_per_repetition": due,
+            "runs": rates,
+            "rate": summary([r["milestones_per_s"] for r in rates], "milestones/s"),
+        },
+        "targets": {"empty_sweep_ms": 50, "milestones_per_s": 5000},
+    }

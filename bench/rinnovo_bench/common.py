@@ -2,6 +2,7 @@
 
 import asyncio
 import statistics
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -39,6 +40,11 @@ def ratio(numerator: Json, denominator: Json) -> Json:
     """A ratio of two summaries, repetition by repetition (both measured in the same run)."""
     runs = [n / d for n, d in zip(numerator["runs"], denominator["runs"], strict=False) if d > 0]
     return summary(runs, "ratio")
+
+
+def progress(message: str) -> None:
+    """A line on stderr, so a long run shows where it is."""
+    print(f"   {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
 async def repeat(times: int, once: Callable[[int], Awaitable[float]]) -> list[float]:

@@ -45,7 +45,7 @@ async def run_all(options: Options, only: list[str], log_dir: Path) -> Json:
     timings: Json = {}
     # The hop and the baselines share a collection size, so their ratios compare like with
     # like (FerretDB's cost per guarded write grows with the collection).
-    documents = options.pick(100, 500)
+    documents = options.pick(100, 200)
     for name in only:
         started = time.perf_counter()
         print(f"-- {name}", file=sys.stderr, flush=True)

@@ -54,7 +54,7 @@ async def load(options: Options, database: str, customers: int) -> float:
 
 
 async def run(options: Options, log_dir: Path) -> Json:
-    customers = options.pick(300, 1000)
+    customers = options.pick(200, 1000)
     seconds = options.pick(2, 3)
     databases = {"orders": unique("bench_api_orders_"), "catalog": unique("bench_api_catalog_")}
     load_seconds = await load(options, databases["orders"], customers)
@@ -85,7 +85,8 @@ async def run(options: Options, log_dir: Path) -> Json:
             generator = await open_loop(FIXED_RATE, seconds, live)
             maximum = await closed_loop(32, seconds, cards)
             half_rate = max(0.5, maximum["rate"] / 2)
-            half = await open_loop(half_rate, max(seconds, 20 / half_rate), cards, timeout=30.0)
+            half_seconds = max(seconds, options.pick(5, 20) / half_rate)
+            half = await open_loop(half_rate, half_seconds, cards, timeout=30.0)
             fixed = await open_loop(FIXED_RATE, seconds, cards, timeout=10.0)
     finally:
         await asyncio.to_thread(processes.stop_all)

@@ -29,11 +29,15 @@ from rinnovo.devstack.services import SERVICES, ServiceProcesses
 from rinnovo.notifier.testing import Inbox, SmtpServer
 from rinnovo.runtime.auth import AuthSettings, issue_token
 from rinnovo.runtime.clock import rome_date
-from rinnovo_bench.common import Json, Options, drop_database, summary, unique
+from rinnovo_bench.common import Json, Options, drop_database, progress, summary, unique
 from rinnovo_bench.loadgen import histogram, open_loop, percentiles_ms
 from rinnovo_bench.processes import rss_mib, service_env, start
 
-ACCEPT = {doc: "2025-01" for doc in ("general_conditions", "unfair_terms", "privacy")}
+ACCEPT = {
+    doc: {"accepted": True, "version": "2025-01"}
+    for doc in ("general_conditions", "unfair_terms", "privacy")
+}
+WAIT_SECONDS = 120.0
 SUBJECT = "Rinnovo completato: "
 STAGES = ("checkout", "payment_requested", "statement", "email")
 
@@ -56,7 +60,8 @@ class Rendezvous:
 
     async def wait(self, key: str) -> float:
         try:
-            return await self._future(key)
+            async with asyncio.timeout(WAIT_SECONDS):
+                return await self._future(key)
         finally:
             self._futures.pop(key, None)
 
@@ -105,6 +110,7 @@ class Pipeline:
         """Renewal carts ready to check out: (customer token, cart id, username)."""
         self.stages = {stage: histogram() for stage in STAGES}
         self.failures = 0
+        self.last_failure = ""
 
     async def close(self) -> None:
         await self.orders.aclose()
@@ -166,6 +172,11 @@ class Pipeline:
 
         self.carts.extend(await asyncio.gather(*(one(base + n) for n in range(count))))
 
+    def failed(self, reason: str) -> bool:
+        self.failures += 1
+        self.last_failure = reason
+        return False
+
     async def renew(self, i: int, started: float) -> bool:
         """One renewal, from checkout to the e-mail; stage times from ``started``."""
         token, cart_id, username = self.carts[i]
@@ -175,11 +186,13 @@ class Pipeline:
             headers={"Authorization": token},
         )
         if placed.status_code != 201:
-            self.failures += 1
-            return False
+            return self.failed(f"checkout answered {placed.status_code}: {placed.text}")
         order = placed.json()
         marks = [time.monotonic()]
-        marks.append(await self.requested.wait(order["order_id"]))
+        try:
+            marks.append(await self.requested.wait(order["order_id"]))
+        except TimeoutError:
+            return self.failed(f"no payment requested for {order['number']}")
         today = datetime.now(UTC).date()
         line = f"T{i:07d},{today},{euro(order['total_cents'])},{order['number']},Studio\n"
         imported = await self.payments.post(
@@ -188,10 +201,12 @@ class Pipeline:
             headers={**self.admin, "Content-Type": "text/csv"},
         )
         if imported.status_code != 200 or imported.json()["registered"] != 1:
-            self.failures += 1
-            return False
+            return self.failed(f"statement answered {imported.status_code}: {imported.text}")
         marks.append(time.monotonic())
-        marks.append(await self.emails.wait(username))
+        try:
+            marks.append(await self.emails.wait(username))
+        except TimeoutError:
+            return self.failed(f"no renewal e-mail for {username}")
         previous = started
         for stage, mark in zip(STAGES, marks, strict=True):
             self.stages[stage].record_value(max(1, int((mark - previous) * 1e6)))
@@ -229,21 +244,27 @@ async def sample_rss(processes: ServiceProcesses, stop: asyncio.Event) -> dict[s
 
 
 async def measure(options: Options, processes: ServiceProcesses, pipeline: Pipeline) -> Json:
-    max_count = options.pick(30, 120)
+    max_count = options.pick(15, 120)
     concurrency = options.pick(8, 16)
-    seconds = options.pick(10, 40)
+    seconds = options.pick(8, 40)
     loop = asyncio.get_running_loop()
     idle = {name: rss_mib(processes.pid(name)) for name in SERVICES}
     await pipeline.prepare(max_count + 5)
+    progress(f"{len(pipeline.carts)} services with a renewal cart")
     for i in range(5):  # warm up: one renewal at a time
-        await pipeline.renew(i, loop.time())
+        if not await pipeline.renew(i, loop.time()):
+            raise RuntimeError(f"a renewal failed: {pipeline.last_failure}")
+    progress("warmed up")
     rates = []
     per_rep = max_count // options.repetitions
     for rep in range(options.repetitions):
         rates.append(await closed_loop(pipeline, 5 + rep * per_rep, per_rep, concurrency))
+        progress(f"closed loop of {concurrency}: {rates[-1]:.2f} renewals/s")
+    if pipeline.failures:
+        raise RuntimeError(f"{pipeline.failures} renewals failed: {pipeline.last_failure}")
     max_rate = summary(rates, "renewals/s")
     rate = max_rate["median"] / 2
-    count = max(10, int(rate * seconds))
+    count = max(options.pick(5, 10), int(rate * seconds))
     await pipeline.prepare(count)
     offset = len(pipeline.carts) - count
     pipeline.stages = {stage: histogram() for stage in STAGES}
@@ -254,6 +275,7 @@ async def measure(options: Options, processes: ServiceProcesses, pipeline: Pipel
     )
     stop.set()
     loaded = await sampler
+    progress(f"open loop at {rate:.2f}/s: {percentiles_ms(result.latency)}")
     return {
         "max_rate": max_rate | {"concurrency": concurrency, "renewals": per_rep},
         "open_loop": result.to_json(),

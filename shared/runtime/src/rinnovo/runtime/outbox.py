@@ -90,6 +90,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._lease = lease
         self._wake = asyncio.Event()
+        self._filled_batch = False
 
     async def ensure_indexes(self) -> None:
         for collection in self._collections:
@@ -101,18 +102,25 @@ class OutboxRelay:
 
     async def run(self) -> None:
         while True:
+            # Cleared before the pass reads: a write during the pass wakes the next one.
+            self._wake.clear()
+            self._filled_batch = False
             try:
-                leader = self._lease is None or await self._lease.hold()
-                published = await self.relay_once() if leader else 0
+                # Renewed once a third of it has gone by, not on every pass: the relay is
+                # woken by each write that queues events, so that would be a write per event.
+                leader = self._lease is None or await self._lease.still_held()
+                if leader:
+                    await self.relay_once()
             except Exception:
                 # Kafka or the database is away: keep the events and try again later.
                 log.warning("outbox relay failed; retrying", exc_info=True)
-                published = 0
                 await asyncio.sleep(self._poll_seconds * 5)
-            if published == 0:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+            if self._filled_batch:
+                continue  # more may be pending right now
+            # Otherwise wait for a write (or the poll, for other replicas' writes) rather
+            # than query again at once: an empty pass costs a query too.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
 
     async def relay_once(self) -> int:
         """Publish what is pending now; returns how many records left."""
@@ -122,7 +130,9 @@ class OutboxRelay:
             cursor = collection.find(
                 {PENDING: True}, {OUTBOX: 1, "version": 1}, limit=self._batch_size
             )
+            documents = 0
             async for doc in cursor:
+                documents += 1
                 if self._lease is not None and not await self._lease.still_held():
                     return published  # another replica relays now
                 records = [Record.from_document(d) for d in doc.get(OUTBOX, [])]
@@ -130,6 +140,7 @@ class OutboxRelay:
                 await self._publisher.publish(records)
                 published += len(records)
                 await self.forget(collection, doc)
+            self._filled_batch = self._filled_batch or documents >= self._batch_size
         self._metrics.outbox_backlog.set(max(backlog - published, 0))
         self._metrics.messages_published.inc(published)
         return published

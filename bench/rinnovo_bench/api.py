@@ -55,7 +55,8 @@ async def load(options: Options, database: str, customers: int) -> float:
 
 async def run(options: Options, log_dir: Path) -> Json:
     customers = options.pick(200, 1000)
-    seconds = options.pick(2, 3)
+    seconds = options.pick(1, 3)
+    timeout = options.pick(2.0, 5.0)  # over capacity, requests are abandoned after this
     databases = {"orders": unique("bench_api_orders_"), "catalog": unique("bench_api_catalog_")}
     load_seconds = await load(options, databases["orders"], customers)
     env = service_env(options, unique("bench.api.") + ".", databases)
@@ -82,12 +83,12 @@ async def run(options: Options, log_dir: Path) -> Json:
             for i in range(20):
                 await cards(i)  # warm up connections and caches
             # Least disturbing first: the fixed rate, over capacity, leaves a backlog behind.
-            generator = await open_loop(FIXED_RATE, seconds, live)
+            generator = await open_loop(FIXED_RATE, seconds, live, timeout=timeout)
             maximum = await closed_loop(32, seconds, cards)
             half_rate = max(0.5, maximum["rate"] / 2)
             half_seconds = max(seconds, options.pick(5, 20) / half_rate)
             half = await open_loop(half_rate, half_seconds, cards, timeout=30.0)
-            fixed = await open_loop(FIXED_RATE, seconds, cards, timeout=10.0)
+            fixed = await open_loop(FIXED_RATE, seconds, cards, timeout=timeout)
     finally:
         await asyncio.to_thread(processes.stop_all)
         for database in databases.values():

@@ -114,8 +114,8 @@ def topic_parse_rate(n: int) -> float:
 
 async def run(options: Options, documents: int) -> Json:
     reps = options.repetitions
-    n_kafka = options.pick(500, 3000)
-    n_mongo = options.pick(200, 600)
+    n_kafka = options.pick(300, 3000)
+    n_mongo = options.pick(100, 600)
     n_valid = options.pick(5000, 20000)
 
     b_k = await repeat(reps, lambda _: kafka_loop(options, n_kafka))

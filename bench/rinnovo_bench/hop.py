@@ -116,7 +116,7 @@ async def hop_once(options: Options, documents: int, n: int) -> float:
 
 
 async def run(options: Options, documents: int, baselines: Json) -> Json:
-    n = options.pick(200, 600)
+    n = options.pick(100, 600)
     rates = await repeat(options.repetitions, lambda _: hop_once(options, documents, n))
     hop = summary(rates, "msgs/s") | {"messages": n, "collection_documents": documents}
     b_k, b_m, b_m_g = baselines["B_k"], baselines["B_m"], baselines["B_m_guarded"]

@@ -244,9 +244,9 @@ async def sample_rss(processes: ServiceProcesses, stop: asyncio.Event) -> dict[s
 
 
 async def measure(options: Options, processes: ServiceProcesses, pipeline: Pipeline) -> Json:
-    max_count = options.pick(15, 120)
+    max_count = options.pick(9, 120)
     concurrency = options.pick(8, 16)
-    seconds = options.pick(8, 40)
+    seconds = options.pick(6, 40)
     loop = asyncio.get_running_loop()
     idle = {name: rss_mib(processes.pid(name)) for name in SERVICES}
     await pipeline.prepare(max_count + 5)

@@ -228,7 +228,7 @@ async def run(options: Options) -> Json:
     points, load_seconds = await curve(options, totals, options.repetitions)
     # Each claim and each guarded write scans the collection too: the due rate is measured
     # on a small collection.
-    base, due = options.pick(100, 200), options.pick(20, 100)
+    base, due = options.pick(100, 200), options.pick(10, 100)
     rates = await due_rates(options, base, due)
     return {
         "empty_sweep": points,

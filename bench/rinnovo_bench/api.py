@@ -56,7 +56,7 @@ async def load(options: Options, database: str, customers: int) -> float:
 async def run(options: Options, log_dir: Path) -> Json:
     customers = options.pick(200, 1000)
     seconds = options.pick(1, 3)
-    timeout = options.pick(2.0, 5.0)  # over capacity, requests are abandoned after this
+    timeout = float(options.pick(2, 5))  # over capacity, requests are abandoned after this
     databases = {"orders": unique("bench_api_orders_"), "catalog": unique("bench_api_catalog_")}
     load_seconds = await load(options, databases["orders"], customers)
     env = service_env(options, unique("bench.api.") + ".", databases)

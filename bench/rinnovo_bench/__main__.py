@@ -1,5 +1,6 @@
 """``python -m rinnovo_bench [--quick] [--only NAME ...]``: run the benchmarks, print a table,
-write ``bench/results/<timestamp>.json``, ``latest.json`` and ``latest.png``."""
+write ``bench/results/<timestamp>.json``, ``latest.json`` and ``latest.png`` (``-quick`` in
+the names of a quick run's files, which git ignores)."""
 
 import argparse
 import asyncio
@@ -104,12 +105,14 @@ def main(argv: list[str] | None = None) -> int:
         "results": results,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    for path in (args.out / f"{stamp}.json", args.out / "latest.json"):
+    # A quick run never replaces the figures of the last full run.
+    suffix = "-quick" if args.quick else ""
+    stamp = started.strftime("%Y%m%dT%H%M%SZ") + suffix
+    for path in (args.out / f"{stamp}.json", args.out / f"latest{suffix}.json"):
         path.write_text(json.dumps(document, indent=2, default=str) + "\n")
     print(report.table(document))
     if not args.no_plot:
-        report.plot(document, args.out / "latest.png")
+        report.plot(document, args.out / f"latest{suffix}.png")
     print(f"results: {args.out / (stamp + '.json')}")
     return 0
 

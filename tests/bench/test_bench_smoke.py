@@ -18,7 +18,7 @@ def test_quick_baselines_write_positive_figures(
         monkeypatch.setenv(name, value)  # the session's servers, not a second stack
     assert main(["--quick", "--only", "baselines", "--out", str(tmp_path), "--no-plot"]) == 0
 
-    latest = json.loads((tmp_path / "latest.json").read_text())
+    latest = json.loads((tmp_path / "latest-quick.json").read_text())
     assert latest["mode"] == "quick"
     assert latest["machine"]["nproc"] >= 1
     baselines = latest["results"]["baselines"]

@@ -1,6 +1,7 @@
-"""A local stand-in for the Stripe API, and Stripe's way of signing callbacks: for the
-payments service's own tests and the cross-service ones. The card plugin is pointed at the
-stand-in by address (``RINNOVO_PAYMENTS_STRIPE_API_BASE``); nothing in it is patched."""
+"""What payment providers send, made locally: a stand-in for the Stripe API, Stripe's way of
+signing callbacks, and a bank's camt.053 statements. For the payments service's own tests and
+the cross-service ones; the card plugin is pointed at the stand-in by address
+(``RINNOVO_PAYMENTS_STRIPE_API_BASE``), nothing in it is patched."""
 
 import asyncio
 import contextlib
@@ -133,3 +134,53 @@ def checkout_completed(payment_id: str, amount_cents: int, intent: str) -> bytes
         },
     }
     return json.dumps(event).encode()
+
+
+def camt053(
+    message_id: str,
+    entries: list[tuple[str, int, str, str]],
+    iban: str = "IT60X0542811101000000123456",
+) -> bytes:
+    """A camt.053.001.02 statement as a bank sends it; each entry is (bank reference, cents,
+    CRDT/DBIT, remittance text)."""
+    ntries = "".join(
+        f"""
+      <Ntry>
+        <Amt Ccy="EUR">{euro(cents)}</Amt>
+        <CdtDbtInd>{indicator}</CdtDbtInd>
+        <Sts>BOOK</Sts>
+        <BookgDt><Dt>2026-03-02</Dt></BookgDt>
+        <ValDt><Dt>2026-03-02</Dt></ValDt>
+        <AcctSvcrRef>{ref}</AcctSvcrRef>
+        <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn>
+        </BkTxCd>
+        <NtryDtls>
+          <TxDtls>
+            <Refs><AcctSvcrRef>{ref}</AcctSvcrRef><EndToEndId>NOTPROVIDED</EndToEndId></Refs>
+            <AmtDtls><TxAmt><Amt Ccy="EUR">{euro(cents)}</Amt></TxAmt></AmtDtls>
+            <RltdPties><Dbtr><Nm>Studio Rossi</Nm></Dbtr></RltdPties>
+            <RmtInf><Ustrd>{text}</Ustrd></RmtInf>
+          </TxDtls>
+        </NtryDtls>
+      </Ntry>"""
+        for ref, cents, indicator, text in entries
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>{message_id}</MsgId><CreDtTm>2026-03-02T19:00:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>{message_id}-1</Id>
+      <ElctrncSeqNb>42</ElctrncSeqNb>
+      <CreDtTm>2026-03-02T19:00:00</CreDtTm>
+      <Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>EUR</Ccy></Acct>
+      <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">1000.00</Amt>
+        <CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-03-02</Dt></Dt></Bal>{ntries}
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>
+""".encode()
+
+
+def euro(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"

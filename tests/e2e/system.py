@@ -171,7 +171,7 @@ async def read_to_end(bootstrap: str, topic: str) -> list[bytes]:
             while not consumer.assignment():  # without a group: every partition, once known
                 await asyncio.sleep(0.05)
             partitions = sorted(consumer.assignment())
-            consumer.seek_to_beginning(*partitions)
+            await consumer.seek_to_beginning(*partitions)
             ends = await consumer.end_offsets(partitions)
             values: list[bytes] = []
             for tp in partitions:

@@ -113,6 +113,7 @@ class RenewalBatch:
                 "/v1/admin/statements",
                 content=self.statement(),
                 headers={"Content-Type": "application/xml"},
+                timeout=600,  # one request decides every credit of the file
             )
         assert answer.status_code == 200, answer.text
         result: dict[str, Any] = answer.json()

@@ -65,14 +65,16 @@ async def test_each_service_killed_mid_batch_then_a_full_replay_changes_nothing(
     await crash(system, "payments")
     with contextlib.suppress(Exception):
         await statement
-    again = await batch.import_statement()
-    assert again["registered"] + again["already_imported"] == BATCH
+    again = asyncio.create_task(batch.import_statement())
 
     mid_batch(await batch.wait_for(batch.renewed, BATCH * 3 // 10))
     await crash(system, "orders")
     await crash(system, "catalog")
     mid_batch(await batch.wait_for(batch.mails_done, BATCH // 2))
     await crash(system, "notifier")
+    imported = await again
+    # A credit the crash left half-done is finished now, not taken for a second payment.
+    assert imported["reviews_opened"] == 0
 
     await batch.done()
     account = await batch.account()
@@ -117,14 +119,15 @@ async def replay_everything_from_the_start(system: System, batch: RenewalBatch) 
     before = await snapshot(system)
     mails_before = len(system.smtp.inbox.messages)
     bootstrap = system.stack.kafka_bootstrap_servers
-    for group in system.groups.values():
+    consumers = {name: system.groups[name] for name in ("orders", "payments", "notifier")}
+    for group in consumers.values():  # the catalog consumes nothing
         await reset_to_earliest(bootstrap, group)
 
     system.processes.start_all()
     await asyncio.to_thread(system.processes.wait_ready, None, 180)
 
     async def caught_up() -> bool:
-        return all([await lag(bootstrap, g) == 0 for g in system.groups.values()])
+        return all([await lag(bootstrap, g) == 0 for g in consumers.values()])
 
     await eventually(caught_up, timeout=240, what="every group replayed to the end")
     await asyncio.sleep(3)
@@ -146,9 +149,7 @@ async def snapshot(system: System) -> dict[str, Any]:
             db = client[database]
             collections = sorted(await db.list_collection_names())
             state[name] = {
-                c: sorted(
-                    (json.dumps(d, sort_keys=True, default=str) async for d in db[c].find()),
-                )
+                c: sorted([json.dumps(d, sort_keys=True, default=str) async for d in db[c].find()])
                 for c in collections
                 if c != "outbox_relay_leases"
             }

@@ -161,7 +161,7 @@ class RenewalBatch:
                 last_told = time.monotonic()
             return seen >= at_least
 
-        await eventually(reached, timeout=240, what=f"progress to {at_least}")
+        await eventually(reached, timeout=600, what=f"{progress.__name__} to {at_least}", every=1)
         log.info("%s reached %d", progress.__name__, seen)
         return seen
 
@@ -171,7 +171,7 @@ class RenewalBatch:
         async def complete() -> bool:
             return await self.renewed() >= self.size and self.completion_mails() >= self.size
 
-        await eventually(complete, timeout=300, what="the whole batch")
+        await eventually(complete, timeout=600, what="the whole batch", every=1)
         await asyncio.sleep(2)  # room for anything doubled to show up
 
     # ---- the exact account ----

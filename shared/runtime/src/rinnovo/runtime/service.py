@@ -28,7 +28,11 @@ from rinnovo.runtime.kafka import (
 )
 from rinnovo.runtime.metrics import Metrics
 from rinnovo.runtime.outbox import OutboxRelay, RelayLease
-from rinnovo.runtime.problems import install_problem_handlers, problem_response
+from rinnovo.runtime.problems import (
+    document_problems,
+    install_problem_handlers,
+    problem_response,
+)
 from rinnovo.runtime.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -146,6 +150,14 @@ class ServiceRuntime:
 
         app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
         install_problem_handlers(app)
+        generate = app.openapi
+
+        def openapi() -> dict[str, Any]:
+            if app.openapi_schema is None:
+                app.openapi_schema = document_problems(generate())
+            return app.openapi_schema
+
+        app.openapi = openapi  # type: ignore[method-assign]
         app.include_router(self._operations_router())
         for router in routers:
             app.include_router(router)

@@ -50,12 +50,10 @@ def parser_modules(node: str) -> Path:
             timeout=600,
         )
 
-    return cached_install(
-        cache_dir() / "asyncapi-validator",
-        fingerprint(manifest, "npm ci"),
-        install,
-        what="the AsyncAPI parser",
-    )
+    digest = fingerprint(manifest, "npm ci")
+    # One folder per lock file: checkouts with another lock neither replace nor wait for it.
+    target = cache_dir() / f"asyncapi-validator-{digest[:12]}"
+    return cached_install(target, digest, install, what="the AsyncAPI parser")
 
 
 def validate(node: str, modules: Path, *documents: Path) -> subprocess.CompletedProcess[str]:

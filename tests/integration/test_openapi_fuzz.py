@@ -156,7 +156,9 @@ def client(app: FastAPI, subject: str, *roles: str) -> AsyncClient:
 
 
 async def test_catalog_api(stack: Any) -> None:
-    problems = await fuzz(stack.catalog.app, {"product_id": "fe-standard", "code": "ORDINE-COMMERCIALISTI"})
+    problems = await fuzz(
+        stack.catalog.app, {"product_id": "fe-standard", "code": "ORDINE-COMMERCIALISTI"}
+    )
     assert not problems, report(problems)
 
 

@@ -36,6 +36,7 @@ from rinnovo.orders.handlers import OrdersApp
 from rinnovo.orders.scheduler import Scheduler
 from rinnovo.runtime.auth import Auth, Principal
 from rinnovo.runtime.clock import ShiftedClock
+from rinnovo.runtime.errors import Invalid
 from rinnovo.runtime.problems import COMMON_RESPONSES
 
 T = TypeVar("T")
@@ -178,7 +179,12 @@ def clock_router(clock: ShiftedClock, scheduler: Scheduler, auth: Auth) -> APIRo
 
     @router.post("/advance", summary="Move this service's clock forward")
     async def advance(body: AdvanceIn, _: Admin) -> ClockOut:
-        clock.advance(timedelta(days=body.days, seconds=body.seconds))
+        delta = timedelta(days=body.days, seconds=body.seconds)
+        try:
+            clock.now() + delta
+        except OverflowError as exc:
+            raise Invalid("days", "the clock would pass the year 9999") from exc
+        clock.advance(delta)
         scheduler.wake()
         return ClockOut(now=clock.now(), offset_seconds=clock.offset.total_seconds())
 

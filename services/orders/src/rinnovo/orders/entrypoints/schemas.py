@@ -319,7 +319,7 @@ class TimelineOut(BaseModel):
 
 class AdvanceIn(Body):
     days: int = Field(default=0, ge=0, le=3650, strict=True)
-    seconds: int = Field(default=0, ge=0, strict=True)
+    seconds: int = Field(default=0, ge=0, le=3650 * 86400, strict=True)
 
 
 class ClockOut(BaseModel):

@@ -98,7 +98,8 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
 
     FastAPI documents its own validation error (``application/json``, ``HTTPValidationError``)
     and nothing for the responses a route only describes; every 4xx and 5xx answer here is
-    ``application/problem+json`` with a ``ProblemDetails`` body. A body that is not text
+    ``application/problem+json`` with a ``ProblemDetails`` body, unless the route documents
+    another body itself. A body that is not text
     at all is refused with 400 before validation. Changes ``schema`` in place.
     """
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -108,7 +109,9 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
             if "requestBody" in operation:
                 operation["responses"].setdefault("400", UNREADABLE_BODY)
             for status, response in operation.get("responses", {}).items():
-                if str(status)[:1] in {"4", "5"}:
+                content = response.get("content")
+                fastapis = content is not None and "HTTPValidationError" in str(content)
+                if str(status)[:1] in {"4", "5"} and (content is None or fastapis):
                     response["content"] = {PROBLEM_JSON: {"schema": reference}}
     nested = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(nested.pop("$defs", {}))

@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -39,6 +40,10 @@ log = structlog.get_logger(__name__)
 
 Document = dict[str, Any]
 Step = Callable[[], Coroutine[Any, Any, None]]
+
+
+class Readiness(BaseModel):
+    status: str
 
 
 class ServiceRuntime:
@@ -173,7 +178,7 @@ class ServiceRuntime:
         @router.get(
             "/health/ready",
             summary="Kafka and MongoDB are reachable",
-            responses={503: {"description": "Not ready"}},
+            responses={503: {"description": "Not ready", "model": Readiness}},
         )
         async def ready(response: Response) -> dict[str, str]:
             if await self.ready():

@@ -378,6 +378,7 @@ async def test_service_left_past_the_window_is_deactivated_and_a_late_payment_re
     expiry = await today(system) + timedelta(days=1)
     await import_service(system, customer, expiry_date=expiry.isoformat())
     deadline = expiry + timedelta(days=60)
+    await mail_subjects(system, email, 1)  # "expires tomorrow", before time moves on
 
     await travel_to(system, end_of_rome_day(deadline - timedelta(days=5)))
     order = await place_order(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from rinnovo.contracts.topics import TOPICS
 from rinnovo.devstack.services import ServiceProcesses
 from rinnovo.devstack.stack import LocalStack
 from rinnovo.notifier.testing import SmtpServer
@@ -73,6 +74,11 @@ async def system(
             )
             await catalog_replicated(system)
             yield system
+            # Whatever the test looked at, every event any service published in it holds
+            # to the contracts.
+            for topic in TOPICS:
+                if TOPICS[topic].producer in names:
+                    await system.events(topic)
         finally:
             await producer.stop()
             await asyncio.to_thread(processes.stop_all)

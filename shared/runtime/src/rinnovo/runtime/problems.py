@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException
 
 from rinnovo.runtime.errors import Conflict, Invalid, NotFound
@@ -163,6 +164,18 @@ def install_problem_handlers(app: FastAPI) -> None:
         title = exc.detail if isinstance(exc.detail, str) else "Error"
         headers = dict(exc.headers) if exc.headers else None
         return problem_response(request, exc.status_code, title, headers=headers)
+
+    @app.exception_handler(ConnectionFailure)
+    async def _database_away(request: Request, exc: ConnectionFailure) -> JSONResponse:
+        # Nothing was done or everything done is stored and idempotent: the client may retry.
+        log.warning("database unavailable", path=request.url.path, error=str(exc))
+        return problem_response(
+            request,
+            503,
+            "Service unavailable",
+            "The database cannot be reached right now; try again shortly.",
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -10,12 +10,13 @@ UV := $(UV_HOME)/bin/uv
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help setup run test unit integration lint format contracts servers clean-data bench bench-quick
+.PHONY: help setup run test unit integration e2e lint format contracts servers clean-data bench bench-quick
 
 help:
 	@echo "make run        set up and run the whole system on local Kafka + FerretDB"
 	@echo "make test       set up and run every test (unit, contract, integration)"
 	@echo "make unit       only the tests that need no server"
+	@echo "make e2e        only the whole-system journeys and fault tests (tests/e2e)"
 	@echo "make lint       ruff and mypy"
 	@echo "make contracts  export JSON Schemas and AsyncAPI documents"
 	@echo "make servers    install the local Kafka and FerretDB (done on demand anyway)"
@@ -40,6 +41,9 @@ unit: setup
 
 integration: setup servers
 	$(UV) run pytest -m integration $(PYTEST_ARGS)
+
+e2e: setup servers
+	$(UV) run pytest -m e2e $(PYTEST_ARGS)
 
 lint: setup
 	$(UV) run ruff check .

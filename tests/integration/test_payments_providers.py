@@ -6,25 +6,19 @@ are signed with Stripe's scheme and the configured secret, as Stripe signs them.
 """
 
 import asyncio
-import hashlib
-import hmac
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
-import uvicorn
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from httpx import ASGITransport, AsyncClient
 
 from rinnovo.payments.bootstrap import PaymentsSettings
 from rinnovo.payments.bootstrap import build as build_payments
+from rinnovo.payments.testing import FakeStripe, running_fake_stripe, stripe_signature
+from rinnovo.payments.testing import checkout_completed as stripe_checkout_completed
 from rinnovo.runtime.auth import AuthSettings, issue_token
 from rinnovo.runtime.plugins import BuiltService
 
@@ -39,84 +33,10 @@ ACCEPT = {
 WEBHOOK_SECRET = "whsec_test_" + uuid.uuid4().hex
 
 
-@dataclass
-class FakeStripe:
-    """Answers the few Stripe API calls the card plugin makes, like Stripe does (including
-    replaying the first answer for a repeated idempotency key), and records them."""
-
-    charges: list[str] = field(default_factory=list)
-    """How the next off-session charges end: `decline` or `succeed`, in order."""
-    requests: list[tuple[str, dict[str, str], str]] = field(default_factory=list)
-    replies: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
-    url: str = ""
-
-    def app(self) -> FastAPI:
-        api = FastAPI()
-
-        @api.post("/v1/{path:path}")
-        async def post(path: str, request: Request) -> JSONResponse:
-            key = request.headers.get("idempotency-key", "")
-            params = dict(parse_qsl((await request.body()).decode()))
-            if key in self.replies:
-                status, body = self.replies[key]
-                return JSONResponse(body, status_code=status)
-            self.requests.append((path, params, key))
-            status, body = self.answer(path, params)
-            self.replies[key] = (status, body)
-            return JSONResponse(body, status_code=status)
-
-        return api
-
-    def answer(self, path: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        n = len(self.requests)
-        if path == "checkout/sessions":
-            sid = f"cs_test_{n}"
-            return 200, {
-                "id": sid,
-                "object": "checkout.session",
-                "url": f"https://checkout.stripe.com/c/pay/{sid}",
-                "expires_at": int(time.time()) + 86400,
-                "client_reference_id": params.get("client_reference_id"),
-                "amount_total": int(params["line_items[0][price_data][unit_amount]"]),
-                "payment_status": "unpaid",
-                "status": "open",
-            }
-        if path == "payment_intents":
-            intent = {
-                "id": f"pi_test_{n}",
-                "object": "payment_intent",
-                "amount": int(params["amount"]),
-                "currency": "eur",
-                "metadata": {"payment_id": params.get("metadata[payment_id]")},
-            }
-            if self.charges.pop(0) == "decline":
-                error = {
-                    "type": "card_error",
-                    "code": "card_declined",
-                    "decline_code": "insufficient_funds",
-                    "message": "Your card has insufficient funds.",
-                    "payment_intent": {**intent, "status": "requires_payment_method"},
-                }
-                return 402, {"error": error}
-            return 200, {**intent, "status": "succeeded", "amount_received": intent["amount"]}
-        return 404, {"error": {"type": "invalid_request_error", "message": f"no {path}"}}
-
-
 @pytest.fixture
 async def fake_stripe() -> AsyncIterator[FakeStripe]:
-    fake = FakeStripe()
-    server = uvicorn.Server(
-        uvicorn.Config(fake.app(), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(10):
-        while not server.started:
-            await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    fake.url = f"http://127.0.0.1:{port}"
-    yield fake
-    server.should_exit = True
-    await task
+    async with running_fake_stripe() as fake:
+        yield fake
 
 
 @pytest.fixture
@@ -152,35 +72,11 @@ def client(payments: BuiltService, subject: str | None = None, *roles: str) -> A
 
 
 def signed(body: bytes, secret: str = WEBHOOK_SECRET, at: int | None = None) -> dict[str, str]:
-    """The ``Stripe-Signature`` header as Stripe computes it."""
-    timestamp = int(time.time()) if at is None else at
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return {"Stripe-Signature": f"t={timestamp},v1={mac.hexdigest()}"}
+    return stripe_signature(body, secret, at)
 
 
 def checkout_completed(payment: dict[str, Any], intent: str) -> bytes:
-    event = {
-        "id": f"evt_{uuid.uuid4().hex[:16]}",
-        "object": "event",
-        "api_version": "2025-09-30.clover",
-        "created": int(time.time()),
-        "livemode": False,
-        "type": "checkout.session.completed",
-        "data": {
-            "object": {
-                "id": "cs_test_paid",
-                "object": "checkout.session",
-                "client_reference_id": payment["payment_id"],
-                "amount_total": payment["amount_cents"],
-                "currency": "eur",
-                "payment_status": "paid",
-                "status": "complete",
-                "payment_intent": intent,
-                "metadata": {"payment_id": payment["payment_id"]},
-            }
-        },
-    }
-    return json.dumps(event).encode()
+    return stripe_checkout_completed(payment["payment_id"], payment["amount_cents"], intent)
 
 
 async def place_renewal(stack: Any, customer: str, method: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from httpx import ASGITransport, AsyncClient
 from rinnovo.contracts.orders import OrderPaymentRefused, OrderPaymentRefusedPayload
 from rinnovo.payments.bootstrap import PaymentsSettings
 from rinnovo.payments.bootstrap import build as build_payments
+from rinnovo.payments.testing import camt053, euro
 from rinnovo.runtime.auth import AuthSettings, issue_token
 from rinnovo.runtime.events import new_event
 from rinnovo.runtime.plugins import BuiltService
@@ -25,52 +26,6 @@ ACCEPT = {
     for doc in ("general_conditions", "unfair_terms", "privacy")
 }
 IBAN = "IT60X0542811101000000123456"
-CAMT = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"
-
-
-def camt053(message_id: str, entries: list[tuple[str, int, str, str]]) -> bytes:
-    """A camt.053.001.02 statement; each entry is (bank reference, cents, CRDT/DBIT, text)."""
-    ntries = "".join(
-        f"""
-      <Ntry>
-        <Amt Ccy="EUR">{euro(cents)}</Amt>
-        <CdtDbtInd>{indicator}</CdtDbtInd>
-        <Sts>BOOK</Sts>
-        <BookgDt><Dt>2026-03-02</Dt></BookgDt>
-        <ValDt><Dt>2026-03-02</Dt></ValDt>
-        <AcctSvcrRef>{ref}</AcctSvcrRef>
-        <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn>
-        </BkTxCd>
-        <NtryDtls>
-          <TxDtls>
-            <Refs><AcctSvcrRef>{ref}</AcctSvcrRef><EndToEndId>NOTPROVIDED</EndToEndId></Refs>
-            <AmtDtls><TxAmt><Amt Ccy="EUR">{euro(cents)}</Amt></TxAmt></AmtDtls>
-            <RltdPties><Dbtr><Nm>Studio Rossi</Nm></Dbtr></RltdPties>
-            <RmtInf><Ustrd>{text}</Ustrd></RmtInf>
-          </TxDtls>
-        </NtryDtls>
-      </Ntry>"""
-        for ref, cents, indicator, text in entries
-    )
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="{CAMT}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-  <BkToCstmrStmt>
-    <GrpHdr><MsgId>{message_id}</MsgId><CreDtTm>2026-03-02T19:00:00</CreDtTm></GrpHdr>
-    <Stmt>
-      <Id>{message_id}-1</Id>
-      <ElctrncSeqNb>42</ElctrncSeqNb>
-      <CreDtTm>2026-03-02T19:00:00</CreDtTm>
-      <Acct><Id><IBAN>{IBAN}</IBAN></Id><Ccy>EUR</Ccy></Acct>
-      <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">1000.00</Amt>
-        <CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-03-02</Dt></Dt></Bal>{ntries}
-    </Stmt>
-  </BkToCstmrStmt>
-</Document>
-""".encode()
-
-
-def euro(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
 
 
 def headers(subject: str, *roles: str) -> dict[str, str]:

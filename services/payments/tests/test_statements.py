@@ -138,6 +138,25 @@ def test_a_bad_csv_line_is_named() -> None:
     assert [p.where for p in caught.value.problems] == ["line 3, column amount"]
 
 
+def test_lines_may_end_in_a_carriage_return() -> None:
+    data = b"transaction_id,date,amount,remittance\rT1,2026-03-02,10.00,ok\r\n"
+    assert [c.amount_cents for c in parse_csv(data).credits] == [1000]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"_\xc3\x8c\xc2\xb8\r\xc3\x8b",  # a carriage return inside the first line
+        b'"transaction_id"x,date,amount,remittance\n',  # text after a closing quote
+    ],
+)
+def test_a_header_that_is_not_csv_is_named(data: bytes) -> None:
+    # Both once escaped as csv.Error and answered 500.
+    with pytest.raises(InvalidStatement) as caught:
+        parse_csv(data)
+    assert [p.where for p in caught.value.problems] == ["line 1"]
+
+
 @pytest.mark.parametrize(("text", "cents"), [("0.10", 10), ("1", 100), ("1234,5", 123450)])
 def test_amounts_are_read_as_decimals(text: str, cents: int) -> None:
     assert cents_from_text(text) == cents

@@ -215,8 +215,8 @@ class KafkaServer(ManagedServer):
                     "kafka.tools.StorageTool",
                     "format",
                     "--ignore-formatted",
-                    "--cluster-id",
-                    _new_cluster_id(),
+                    # One id in 64 starts with "-": as a separate word it reads as an option.
+                    f"--cluster-id={_new_cluster_id()}",
                     "--config",
                     str(self.properties_file),
                 ),

@@ -39,13 +39,14 @@ class ServiceProcesses:
         self.log_dir = log_dir
         self.cwd = cwd or Path.cwd()
         self.ports = dict(zip(self.names, _process.free_ports(len(self.names)), strict=True))
-        self._env = dict(env)
+        self.env = dict(env)
+        """What every service process gets; may be added to until it starts."""
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def env_of(self, name: str) -> dict[str, str]:
         prefix = f"RINNOVO_{name.upper()}_"
         return {
-            **self._env,
+            **self.env,
             f"{prefix}HTTP_HOST": HOST,
             f"{prefix}HTTP_PORT": str(self.ports[name]),
         }

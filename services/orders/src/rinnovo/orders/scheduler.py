@@ -98,7 +98,10 @@ class Scheduler:
         deadline = reactivation_deadline(before.expiry_date, policy)
         match milestone.kind:
             case MilestoneKind.REMINDER:
-                return events.service_expiring(after, milestone.days_before, version, now)
+                # Told as it is today: a reminder taken late (downtime, an import close to
+                # expiry) does not announce the days its milestone was named after.
+                days_left = max((before.expiry_date - rome_date(now)).days, 0)
+                return events.service_expiring(after, days_left, version, now)
             case MilestoneKind.EXPIRY:
                 return events.service_expired(after, deadline, version, now)
             case MilestoneKind.WINDOW_CLOSING:

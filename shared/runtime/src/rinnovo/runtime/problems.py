@@ -7,6 +7,8 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException
 
 from rinnovo.runtime.errors import Conflict, Invalid, NotFound
@@ -71,6 +73,56 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the field at fault; `body` for the whole.")
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """An error answer (RFC 9457 problem details)."""
+
+    type: str = Field(default="about:blank", description="A URI naming the kind of problem.")
+    title: str
+    status: int
+    instance: str = Field(description="The path of the request.")
+    detail: str | None = Field(default=None, description="Present when there is more to say.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="Each field at fault (422 only)."
+    )
+
+
+UNREADABLE_BODY = {"description": "The body cannot be read"}
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Say in an OpenAPI document what error answers really carry: problem details.
+
+    FastAPI documents its own validation error (``application/json``, ``HTTPValidationError``)
+    and nothing for the responses a route only describes; every 4xx and 5xx answer here is
+    ``application/problem+json`` with a ``ProblemDetails`` body, unless the route documents
+    another body itself. A body that is not text
+    at all is refused with 400 before validation. Changes ``schema`` in place.
+    """
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    reference = {"$ref": "#/components/schemas/ProblemDetails"}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if "requestBody" in operation:
+                operation["responses"].setdefault("400", UNREADABLE_BODY)
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content")
+                fastapis = content is not None and "HTTPValidationError" in str(content)
+                if str(status)[:1] in {"4", "5"} and (content is None or fastapis):
+                    response["content"] = {PROBLEM_JSON: {"schema": reference}}
+    nested = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(nested.pop("$defs", {}))
+    components["ProblemDetails"] = nested
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f"#/components/schemas/{unused}" not in str(schema.get("paths")):
+            components.pop(unused, None)
+    return schema
+
+
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "No or invalid bearer token"},
     403: {"description": "The token lacks the role"},
@@ -112,6 +164,18 @@ def install_problem_handlers(app: FastAPI) -> None:
         title = exc.detail if isinstance(exc.detail, str) else "Error"
         headers = dict(exc.headers) if exc.headers else None
         return problem_response(request, exc.status_code, title, headers=headers)
+
+    @app.exception_handler(ConnectionFailure)
+    async def _database_away(request: Request, exc: ConnectionFailure) -> JSONResponse:
+        # Nothing was done or everything done is stored and idempotent: the client may retry.
+        log.warning("database unavailable", path=request.url.path, error=str(exc))
+        return problem_response(
+            request,
+            503,
+            "Service unavailable",
+            "The database cannot be reached right now; try again shortly.",
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -28,7 +29,11 @@ from rinnovo.runtime.kafka import (
 )
 from rinnovo.runtime.metrics import Metrics
 from rinnovo.runtime.outbox import OutboxRelay, RelayLease
-from rinnovo.runtime.problems import install_problem_handlers, problem_response
+from rinnovo.runtime.problems import (
+    document_problems,
+    install_problem_handlers,
+    problem_response,
+)
 from rinnovo.runtime.settings import ServiceSettings
 from rinnovo.runtime.time_travel import clock_router, service_clock
 
@@ -36,6 +41,10 @@ log = structlog.get_logger(__name__)
 
 Document = dict[str, Any]
 Step = Callable[[], Coroutine[Any, Any, None]]
+
+
+class Readiness(BaseModel):
+    status: str
 
 
 class ServiceRuntime:
@@ -152,6 +161,14 @@ class ServiceRuntime:
 
         app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
         install_problem_handlers(app)
+        generate = app.openapi
+
+        def openapi() -> dict[str, Any]:
+            if app.openapi_schema is None:
+                app.openapi_schema = document_problems(generate())
+            return app.openapi_schema
+
+        app.openapi = openapi  # type: ignore[method-assign]
         app.include_router(self._operations_router())
         for router in routers:
             app.include_router(router)
@@ -169,7 +186,7 @@ class ServiceRuntime:
         @router.get(
             "/health/ready",
             summary="Kafka and MongoDB are reachable",
-            responses={503: {"description": "Not ready"}},
+            responses={503: {"description": "Not ready", "model": Readiness}},
         )
         async def ready(response: Response) -> dict[str, str]:
             if await self.ready():

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rinnovo.runtime.auth import Auth, Principal
 from rinnovo.runtime.clock import Clock, ShiftedClock, SystemClock
+from rinnovo.runtime.errors import Invalid
 from rinnovo.runtime.problems import COMMON_RESPONSES
 
 
@@ -27,7 +28,7 @@ class AdvanceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     days: int = Field(default=0, ge=0, le=3650, strict=True)
-    seconds: int = Field(default=0, ge=0, le=10 * 365 * 86400, strict=True)
+    seconds: int = Field(default=0, ge=0, le=3650 * 86400, strict=True)
 
 
 class ClockOut(BaseModel):
@@ -50,7 +51,12 @@ def clock_router(
 
     @router.post("/advance", summary="Move this service's clock forward")
     async def advance(body: AdvanceIn, _: Admin) -> ClockOut:
-        clock.advance(timedelta(days=body.days, seconds=body.seconds))
+        delta = timedelta(days=body.days, seconds=body.seconds)
+        try:
+            clock.now() + delta
+        except OverflowError as exc:
+            raise Invalid("days", "the clock would pass the year 9999") from exc
+        clock.advance(delta)
         for wake in on_moved:
             wake()
         return reading()

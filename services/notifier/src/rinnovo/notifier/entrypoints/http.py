@@ -4,10 +4,11 @@ Customers see their own e-mails only (anything else answers 404, as if it did no
 operators see every notification and delivery, and manage the webhook endpoints.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import AfterValidator
 
 from rinnovo.notifier.adapters.repositories import Search
 from rinnovo.notifier.entrypoints.schemas import (
@@ -27,8 +28,22 @@ T = TypeVar("T")
 
 ERRORS = COMMON_RESPONSES
 Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+def _in_utc(instant: datetime | None) -> datetime | None:
+    """Stored instants are UTC; one that has no UTC equivalent (year 1 at +01:00) is refused."""
+    if instant is None:
+        return None
+    try:
+        return instant.astimezone(UTC) if instant.tzinfo else instant.replace(tzinfo=UTC)
+    except OverflowError as exc:
+        raise ValueError("out of range once in UTC") from exc
+
+
 Before = Annotated[
-    datetime | None, Query(description="Only those created before this instant (next page).")
+    datetime | None,
+    Query(description="Only those created before this instant (next page)."),
+    AfterValidator(_in_utc),
 ]
 
 

@@ -1,9 +1,9 @@
 """The customer-area API's request and response bodies."""
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 from rinnovo.orders.domain.card import Card
 from rinnovo.orders.domain.orders import Order
@@ -126,7 +126,23 @@ class CartIn(Body):
     username: Username | None = Field(default=None, description="Panel login (first purchase).")
 
 
+KEPT_IF_ABSENT = ("storage_gb", "extra_users", "nso", "term_years", "automatic_renewal")
+"""Fields of a cart change that cannot be emptied: leave them out to keep them."""
+
+
+def _not_nullable(schema: dict[str, Any]) -> None:
+    for name in KEPT_IF_ABSENT:
+        field = schema["properties"][name]
+        field.pop("default", None)
+        (value,) = [b for b in field.pop("anyOf") if b != {"type": "null"}]
+        field.update(value)
+
+
 class CartChange(Body):
+    """Only the fields sent change."""
+
+    model_config = ConfigDict(json_schema_extra=_not_nullable)
+
     storage_gb: int | None = Field(default=None, ge=0, strict=True)
     extra_users: int | None = Field(default=None, ge=0, strict=True)
     nso: bool | None = None
@@ -136,6 +152,13 @@ class CartChange(Body):
     convention_code: str | None = Field(
         default=None, description="Apply a code; an empty string removes it."
     )
+
+    @field_validator(*KEPT_IF_ABSENT)
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be null: leave it out to keep it")
+        return value
 
 
 class CartOut(BaseModel):

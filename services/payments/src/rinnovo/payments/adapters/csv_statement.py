@@ -38,12 +38,15 @@ def parse_csv(data: bytes) -> Statement:
         raise InvalidStatement([Problem("file", f"not UTF-8 text ({exc.reason})")]) from exc
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    rows = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    # newline="": the csv module itself splits lines, whether they end in \n, \r\n or \r.
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     problems: list[Problem] = []
     try:
         header = [h.strip().lower() for h in next(rows)]
     except StopIteration:
         raise InvalidStatement([Problem("line 1", "empty file: a header line is needed")]) from None
+    except csv.Error as exc:
+        raise InvalidStatement([Problem("line 1", f"not valid CSV ({exc})")]) from exc
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InvalidStatement([Problem("line 1", f"missing columns: {', '.join(missing)}")])

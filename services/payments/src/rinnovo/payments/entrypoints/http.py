@@ -4,7 +4,7 @@ hosted-checkout link, and the operators' statements and review items.
 Thin: parse, call the use case, shape the answer.
 """
 
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import structlog
 from fastapi import APIRouter, Depends, Query, Request
@@ -37,6 +37,23 @@ XML_TYPES = {"application/xml", "text/xml"}
 CSV_TYPES = {"text/csv", "application/csv"}
 
 ERRORS = COMMON_RESPONSES
+TOO_LARGE: dict[int | str, dict[str, Any]] = {413: {"description": "The body is too large"}}
+STATEMENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The statement file as it came from the bank.",
+        "content": {
+            "application/xml": {"schema": {"type": "string", "description": "camt.053"}},
+            "text/csv": {
+                "schema": {
+                    "type": "string",
+                    "description": "A header line naming at least transaction_id, date, "
+                    "amount and remittance; comma or semicolon separated.",
+                }
+            },
+        },
+    }
+}
 
 
 def read_statement(data: bytes, content_type: str) -> Statement:
@@ -102,7 +119,10 @@ def public_router(app: PaymentsApp) -> APIRouter:
     @router.post(
         "/providers/{provider}/callback",
         summary="A payment provider's signed notification",
-        responses={400: {"description": "Not genuine: bad signature, or signed too long ago"}},
+        responses={
+            400: {"description": "Not genuine: bad signature, or signed too long ago"},
+            **TOO_LARGE,
+        },
     )
     async def callback(provider: str, request: Request) -> dict[str, str]:
         body = await request.body()
@@ -130,6 +150,8 @@ def admin_router(app: PaymentsApp, auth: Auth) -> APIRouter:
         "element of each problem, and nothing is imported); then each credit is matched by the "
         "order number in its remittance text and by amount. Importing a file again changes "
         "nothing.",
+        responses={**TOO_LARGE, 415: {"description": "Neither camt.053 nor CSV"}},
+        openapi_extra=STATEMENT_BODY,
     )
     async def import_statement(request: Request, me: Admin) -> ImportOut:
         data = await request.body()

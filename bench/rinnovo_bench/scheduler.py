@@ -16,17 +16,11 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 from rinnovo.catalog.adapters.seed_file import read_seed
-from rinnovo.contracts.catalog import ConventionCodeSnapshot, ProductPolicy, ProductSnapshot
-from rinnovo.contracts.topics import ORDERS_ORDER, ORDERS_SERVICE
-from rinnovo.orders.adapters.catalog_replica import Replica
+from rinnovo.contracts.catalog import ProductPolicy
 from rinnovo.orders.adapters.repositories import (
-    Carts,
-    IdempotencyKeys,
-    OrderNumbers,
-    Orders,
-    Subscriptions,
     scheduled,
 )
+from rinnovo.orders.bootstrap import OrdersSettings, compose
 from rinnovo.orders.domain.schedule import next_due
 from rinnovo.orders.domain.subscription import (
     AutoRenewal,
@@ -36,12 +30,9 @@ from rinnovo.orders.domain.subscription import (
     Subscription,
     TimelineEntry,
 )
-from rinnovo.orders.handlers import OrdersApp, Policies
-from rinnovo.orders.scheduler import Scheduler
 from rinnovo.runtime import aggregates
 from rinnovo.runtime.clock import SystemClock, rome_date
-from rinnovo.runtime.service import ServiceRuntime
-from rinnovo.runtime.settings import InfraSettings, ServiceSettings
+from rinnovo.runtime.settings import InfraSettings
 from rinnovo_bench.common import Json, Options, drop_database, progress, summary, unique, until
 
 PRODUCT = "fe-standard"
@@ -56,32 +47,15 @@ class Bench:
             mongodb_url=options.mongodb,
             kafka_topic_prefix=unique("bench.sched.") + ".",
         )
-        settings = ServiceSettings(
-            infra=infra, database=database or unique("bench_sched_"), log_level="WARNING"
+        settings = OrdersSettings(
+            infra=infra,
+            database=database or unique("bench_sched_"),
+            log_level="WARNING",
+            # The background loop is not started: the benchmark calls ``sweep`` itself.
+            scheduler_interval_seconds=3600,
         )
-        self.runtime = ServiceRuntime("orders", settings, SystemClock())
-        db = self.runtime.db
-        self.app = OrdersApp(
-            subscriptions=Subscriptions(db["services"]),
-            orders=Orders(db["orders"]),
-            carts=Carts(db["carts"]),
-            numbers=OrderNumbers(db["counters"]),
-            idempotency=IdempotencyKeys(db["idempotency_keys"]),
-            products=Replica(db["catalog_products"], ProductSnapshot),
-            codes=Replica(db["catalog_convention_codes"], ConventionCodeSnapshot),
-            clock=self.runtime.clock,
-            policies=Policies(
-                acceptance_versions={},
-                payment_methods=frozenset({"bank_transfer"}),
-                stored_payment_methods=frozenset({"card"}),
-            ),
-            on_events=self.runtime.wake_relay,
-        )
-        self.runtime.produces(ORDERS_ORDER, ORDERS_SERVICE)
-        self.runtime.with_outbox(self.app.subscriptions.collection)
-        self.runtime.with_outbox(self.app.orders.collection)
-        # The background loop is not started: the benchmark calls ``sweep`` itself.
-        self.scheduler = Scheduler(self.app, interval_seconds=3600)
+        composed = compose(settings, SystemClock())
+        self.runtime, self.app, self.scheduler = composed.runtime, composed.app, composed.scheduler
         self.loaded = 0
         self.due_loaded = 0
         self.policy: ProductPolicy | None = None

@@ -1,5 +1,7 @@
 """The orders service's composition root."""
 
+from dataclasses import dataclass
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -47,8 +49,16 @@ class OrdersSettings(ServiceSettings):
     scheduler_interval_seconds: float = Field(default=1.0, gt=0)
 
 
-def build(settings: OrdersSettings | None = None, clock: Clock | None = None) -> BuiltService:
-    settings = settings or OrdersSettings()
+@dataclass(frozen=True)
+class Composed:
+    runtime: ServiceRuntime
+    app: OrdersApp
+    scheduler: Scheduler
+
+
+def compose(settings: OrdersSettings, clock: Clock | None = None) -> Composed:
+    """The use cases on their stores, the outbox and the scheduler (not yet running):
+    shared by the service and the benchmarks."""
     runtime = ServiceRuntime(NAME, settings, clock)
     clock = runtime.clock
     db = runtime.db
@@ -75,11 +85,18 @@ def build(settings: OrdersSettings | None = None, clock: Clock | None = None) ->
     runtime.produces(ORDERS_ORDER, ORDERS_SERVICE)
     runtime.with_outbox(app.orders.collection)
     runtime.with_outbox(app.subscriptions.collection)
+    scheduler = Scheduler(app, interval_seconds=settings.scheduler_interval_seconds)
+    return Composed(runtime, app, scheduler)
+
+
+def build(settings: OrdersSettings | None = None, clock: Clock | None = None) -> BuiltService:
+    settings = settings or OrdersSettings()
+    composed = compose(settings, clock)
+    runtime, app, scheduler = composed.runtime, composed.app, composed.scheduler
     runtime.subscribe(CATALOG_PRODUCT, app.on_catalog_event)
     runtime.subscribe(CATALOG_CONVENTION_CODE, app.on_catalog_event)
     runtime.subscribe(PAYMENTS_PAYMENT, PaymentRegistration(app).on_payment_event)
     runtime.subscribe(PANEL_USAGE, UsageRecorder(app).on_usage_event)
-    scheduler = Scheduler(app, interval_seconds=settings.scheduler_interval_seconds)
     runtime.in_background(scheduler.run)
     runtime.on_clock_moved(scheduler.wake)
 

@@ -169,6 +169,30 @@ async def test_single_document_writes_are_atomic_under_concurrency(
         await client.close()
 
 
+async def test_lookups_by_id_use_the_id_index(local_stack: LocalStack) -> None:
+    """Reads and guarded writes by ``_id`` are index lookups, not scans (our FerretDB patches),
+    and narrowing the read to the ``_id`` changes no result."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(local_stack.mongodb_url)
+    database = client[f"byid_{uuid.uuid4().hex[:8]}"]
+    collection = database["docs"]
+    try:
+        if "ferretdbVersion" not in await database.command("buildInfo"):
+            pytest.skip("the patches concern the FerretDB the project builds")
+        await collection.insert_many([{"_id": f"k{i}", "version": 1} for i in range(50)])
+        for filter_ in ({"_id": "k5"}, {"_id": "k5", "version": 1}):
+            explained = await database.command({"explain": {"find": "docs", "filter": filter_}})
+            assert explained["filterPushdown"] is True, filter_
+            assert any("USING INDEX" in step for step in explained["queryPlanner"]["Plan"])
+        assert await collection.find_one({"_id": "k5", "version": 2}) is None
+        stale = await collection.update_one({"_id": "k5", "version": 2}, {"$set": {"version": 3}})
+        fresh = await collection.update_one({"_id": "k5", "version": 1}, {"$set": {"version": 2}})
+        assert (stale.matched_count, fresh.modified_count) == (0, 1)
+        assert await collection.count_documents({"version": 2}) == 1
+    finally:
+        await client.drop_database(database.name)
+        await client.close()
+
+
 async def test_kafka_restart_keeps_port_and_messages(local_stack: LocalStack) -> None:
     kafka = local_stack.kafka
     if kafka is None:

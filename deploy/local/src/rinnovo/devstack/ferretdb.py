@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 from rinnovo.devstack import _process
@@ -37,21 +40,29 @@ def ferretdb_home() -> Path:
 
 
 def install_ferretdb() -> Path:
-    """Build our FerretDB launcher with Go into the cache, once. Returns the binary's path."""
+    """Build our FerretDB launcher with Go into the cache, once. Returns the binary's path.
+
+    The patches in ``deploy/local/ferretdb/patches`` are applied to a copy of FerretDB's
+    module source, which the build then uses in place of the module (a ``replace``); the
+    module cache and the recipe stay untouched.
+    """
     source = _source()
-    files = [source / "go.mod", source / "go.sum", *sorted(source.glob("*.go"))]
+    patches = sorted((source / "patches").glob("*.patch"))
+    files = [source / "go.mod", source / "go.sum", *sorted(source.glob("*.go")), *patches]
 
     def build(target: Path) -> None:
         go = _process.find_tool("go", purpose="to build FerretDB", env_var="RINNOVO_GO")
         env = dict(os.environ)
         env["CGO_ENABLED"] = "0"
         env["GOFLAGS"] = f"{env.get('GOFLAGS', '')} -mod=readonly -buildvcs=false".strip()
-        _process.run_tool(
-            [go, "build", "-trimpath", "-o", str(target / BINARY), "."],
-            cwd=source,
-            env=env,
-            what=f"building FerretDB {ferretdb_version()} with Go",
-        )
+        with tempfile.TemporaryDirectory(prefix="ferretdb-build-") as scratch:
+            recipe = _patched_recipe(go, source, patches, Path(scratch), env)
+            _process.run_tool(
+                [go, "build", "-trimpath", "-o", str(target / BINARY), "."],
+                cwd=recipe,
+                env=env,
+                what=f"building FerretDB {ferretdb_version()} with Go",
+            )
 
     home = cached_install(
         ferretdb_home(),
@@ -60,6 +71,43 @@ def install_ferretdb() -> Path:
         what=f"FerretDB {ferretdb_version()}",
     )
     return home / BINARY
+
+
+def _patched_recipe(
+    go: str, source: Path, patches: list[Path], scratch: Path, env: dict[str, str]
+) -> Path:
+    """Copy the recipe and FerretDB's module into ``scratch``, patch the module, and point
+    the recipe's copy at it. Returns the directory to build in."""
+    what = f"FerretDB {ferretdb_version()}"
+    module = json.loads(
+        _process.run_tool(
+            [go, "mod", "download", "-json", "github.com/FerretDB/FerretDB"],
+            cwd=source,
+            env=env,
+            what=f"downloading {what}",
+        )
+    )
+    ferretdb = scratch / "FerretDB"
+    shutil.copytree(module["Dir"], ferretdb)
+    for path in [ferretdb, *ferretdb.rglob("*")]:  # the module cache's copy is read-only
+        path.chmod(path.stat().st_mode | 0o200)
+    git = _process.find_tool("git", purpose="to patch FerretDB")
+    for patch in patches:
+        _process.run_tool(
+            [git, "apply", "-p1", str(patch)],
+            cwd=ferretdb,
+            env={**env, "GIT_CEILING_DIRECTORIES": str(scratch)},
+            what=f"applying {patch.name} to {what}",
+        )
+    recipe = scratch / "recipe"
+    shutil.copytree(source, recipe, ignore=shutil.ignore_patterns("patches"))
+    _process.run_tool(
+        [go, "mod", "edit", f"-replace=github.com/FerretDB/FerretDB={ferretdb}"],
+        cwd=recipe,
+        env=env,
+        what=f"pointing the build at the patched {what}",
+    )
+    return recipe
 
 
 class FerretDBServer(ManagedServer):

@@ -46,6 +46,14 @@ def table(document: Json) -> str:
                     verdict(point["median"] <= s["targets"]["empty_sweep_ms"]),
                 )
             )
+            if "full_query_ms" in point:
+                rows.append(
+                    (
+                        f"  full query (safety net), {point['total']:,} services",
+                        f"{point['full_query_ms']:,.0f} ms",
+                        "info",
+                    )
+                )
         d = s["due_milestones"]
         rows.append(
             (

@@ -89,10 +89,10 @@ async def test_a_whole_life_one_event_per_milestone(
 
 
 SCHEDULER_RACE_SERVICES = int(os.environ.get("RINNOVO_SCHEDULER_RACE_SERVICES", "200"))
-"""200 by default: FerretDB 1.x with SQLite scans the whole collection for any filter other
-than a bare ``_id``, so every guarded write and every sweep costs O(services), and 2,000
-services take far longer than a test should here. Set 2000 when MONGODB_URL points at a
-MongoDB server."""
+"""200 by default: the jump to expiry makes the scheduler run its full query on
+``next_due_at``, which FerretDB 1.x answers by reading the whole collection, and 2,000
+services take longer than a test should here. Set 2000 when MONGODB_URL points at a MongoDB
+server."""
 
 
 @pytest.mark.timeout(900)

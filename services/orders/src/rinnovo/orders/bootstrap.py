@@ -14,6 +14,7 @@ from rinnovo.contracts.topics import (
     PANEL_USAGE,
     PAYMENTS_PAYMENT,
 )
+from rinnovo.orders.adapters.agenda import Agenda
 from rinnovo.orders.adapters.catalog_replica import Replica
 from rinnovo.orders.adapters.repositories import (
     Carts,
@@ -47,6 +48,9 @@ class OrdersSettings(ServiceSettings):
     )
     stored_payment_methods: set[str] = Field(default={"card", "sepa_direct_debit"})
     scheduler_interval_seconds: float = Field(default=1.0, gt=0)
+    scheduler_full_sweep_seconds: float = Field(default=600.0, gt=0)
+    """How often the scheduler also runs its full query on ``next_due_at``, the safety net
+    for what the agenda's notes missed (see ``scheduler.py``)."""
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,8 @@ def compose(settings: OrdersSettings, clock: Clock | None = None) -> Composed:
     clock = runtime.clock
     db = runtime.db
     app = OrdersApp(
-        subscriptions=Subscriptions(db["services"]),
-        orders=Orders(db["orders"]),
+        subscriptions=Subscriptions(db["services"], Agenda(db["agenda"], "services", clock)),
+        orders=Orders(db["orders"], Agenda(db["agenda"], "orders", clock)),
         carts=Carts(db["carts"]),
         numbers=OrderNumbers(db["counters"]),
         idempotency=IdempotencyKeys(db["idempotency_keys"]),
@@ -85,7 +89,11 @@ def compose(settings: OrdersSettings, clock: Clock | None = None) -> Composed:
     runtime.produces(ORDERS_ORDER, ORDERS_SERVICE)
     runtime.with_outbox(app.orders.collection)
     runtime.with_outbox(app.subscriptions.collection)
-    scheduler = Scheduler(app, interval_seconds=settings.scheduler_interval_seconds)
+    scheduler = Scheduler(
+        app,
+        interval_seconds=settings.scheduler_interval_seconds,
+        full_sweep_seconds=settings.scheduler_full_sweep_seconds,
+    )
     return Composed(runtime, app, scheduler)
 
 

@@ -489,5 +489,11 @@ class OrdersApp:
             await self.subscriptions.add(service.subscription_id, service, emitted, extra)
         else:
             await self.subscriptions.save(
-                service.subscription_id, service, stored.version, emitted, caused_by, extra
+                service.subscription_id,
+                service,
+                stored.version,
+                emitted,
+                caused_by,
+                extra,
+                noted_due=stored.due_at,
             )

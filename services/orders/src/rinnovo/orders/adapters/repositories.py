@@ -14,6 +14,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from rinnovo.contracts import Event
+from rinnovo.orders.adapters.agenda import Agenda
 from rinnovo.orders.domain.carts import Cart
 from rinnovo.orders.domain.orders import Order
 from rinnovo.orders.domain.subscription import Subscription
@@ -29,6 +30,8 @@ class Versioned(Generic[T]):
     value: T
     version: int
     inbox: tuple[str, ...] = ()
+    due_at: datetime | None = None
+    """The stored ``next_due_at``, already noted in the agenda."""
 
 
 NEXT_DUE = "next_due_at"
@@ -48,8 +51,9 @@ class OpenRenewalExists(Exception):
 class _Repository(Generic[T]):
     model: type[T]
 
-    def __init__(self, collection: Collection) -> None:
+    def __init__(self, collection: Collection, agenda: Agenda | None = None) -> None:
         self.collection = collection
+        self.agenda = agenda
 
     def _indexed(self, value: T) -> dict[str, Any]:
         return {}
@@ -58,11 +62,20 @@ class _Repository(Generic[T]):
         return {"state": to_document(value), **self._indexed(value), **(extra or {})}
 
     def _load(self, doc: dict[str, Any]) -> Versioned[T]:
+        due_at = doc.get(NEXT_DUE)
         return Versioned(
             from_document(self.model, doc["state"]),
             doc["version"],
             tuple(doc.get(aggregates.INBOX, ())),
+            None if due_at is None else due_at.replace(tzinfo=UTC),
         )
+
+    async def _note_due(self, id_: str, state: dict[str, Any], noted: datetime | None) -> None:
+        """Note a new due time in the agenda before the write that stores it, so a stored
+        ``next_due_at`` is always in the agenda (a failed write leaves a harmless note)."""
+        due_at = state.get(NEXT_DUE)
+        if self.agenda is not None and due_at is not None and due_at != noted:
+            await self.agenda.note(id_, due_at)
 
     async def get(self, id_: str) -> Versioned[T] | None:
         doc = await self.collection.find_one({"_id": id_})
@@ -75,8 +88,9 @@ class _Repository(Generic[T]):
         events: Sequence[Event] = (),
         extra: dict[str, Any] | None = None,
     ) -> None:
-        change = aggregates.Change(self._state(value, extra), events)
-        await aggregates.insert(self.collection, id_, change)
+        state = self._state(value, extra)
+        await self._note_due(id_, state, None)
+        await aggregates.insert(self.collection, id_, aggregates.Change(state, events))
 
     async def save(
         self,
@@ -86,8 +100,12 @@ class _Repository(Generic[T]):
         events: Sequence[Event] = (),
         caused_by: str | None = None,
         extra: dict[str, Any] | None = None,
+        noted_due: datetime | None = None,
     ) -> int:
-        change = aggregates.Change(self._state(value, extra), events, caused_by)
+        """``noted_due``: the stored due time (``Versioned.due_at``), to skip noting it again."""
+        state = self._state(value, extra)
+        await self._note_due(id_, state, noted_due)
+        change = aggregates.Change(state, events, caused_by)
         return await aggregates.update(self.collection, id_, expected_version, change)
 
     async def due(self, now: datetime, limit: int) -> list[str]:

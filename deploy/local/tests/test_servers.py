@@ -193,6 +193,64 @@ async def test_lookups_by_id_use_the_id_index(local_stack: LocalStack) -> None:
         await client.close()
 
 
+async def test_string_equalities_use_the_field_index_and_keep_mongodb_matches(
+    local_stack: LocalStack,
+) -> None:
+    """``{field: "x"}`` and ``{flag: true}`` read through the index (our FerretDB patch 03), and
+    still match what MongoDB matches: arrays holding the value, escaped strings, not 1 for true."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(local_stack.mongodb_url)
+    database = client[f"byfield_{uuid.uuid4().hex[:8]}"]
+    collection = database["docs"]
+    odd = ['a"b', "è", "<x>&", "back\\slash", "tab\t", "\U0001f600", "\u2028", "\x01"]
+    try:
+        if "ferretdbVersion" not in await database.command("buildInfo"):
+            pytest.skip("the patches concern the FerretDB the project builds")
+        await collection.create_index([("customer_id", ASCENDING)])
+        await collection.insert_many(
+            [{"_id": f"s{i}", "customer_id": f"c{i % 10}"} for i in range(100)]
+        )
+        await collection.insert_many(
+            [{"_id": f"odd{i}", "customer_id": v} for i, v in enumerate(odd)]
+        )
+        await collection.insert_many(
+            [
+                {"_id": "array", "customer_id": ["zz", "c5"]},
+                {"_id": "number", "customer_id": 5},
+                {"_id": "object", "customer_id": {"c5": "c5"}},
+                {"_id": "missing"},
+            ]
+        )
+
+        async def ids(value: str) -> list[str]:
+            return sorted([d["_id"] async for d in collection.find({"customer_id": value})])
+
+        assert await ids("c5") == sorted(["array", *(f"s{i}" for i in range(5, 100, 10))])
+        assert await ids("zz") == ["array"]
+        for i, value in enumerate(odd):
+            assert await ids(value) == [f"odd{i}"], value
+        flags = database["flags"]
+        await flags.insert_many(
+            [
+                {"_id": "t", "pending": True},
+                {"_id": "f", "pending": False},
+                {"_id": "a", "pending": [False, True]},
+                {"_id": "n", "pending": 1},
+                {"_id": "none"},
+            ]
+        )
+        assert sorted([d["_id"] async for d in flags.find({"pending": True})]) == ["a", "t"]
+        assert sorted([d["_id"] async for d in flags.find({"pending": False})]) == ["a", "f"]
+        explained = await database.command(
+            {"explain": {"find": "docs", "filter": {"customer_id": "c5"}}}
+        )
+        assert explained["filterPushdown"] is True
+        plan = explained["queryPlanner"]["Plan"]
+        assert sum("USING INDEX" in step for step in plan) == 2  # the value, and arrays
+    finally:
+        await client.drop_database(database.name)
+        await client.close()
+
+
 async def test_kafka_restart_keeps_port_and_messages(local_stack: LocalStack) -> None:
     kafka = local_stack.kafka
     if kafka is None:

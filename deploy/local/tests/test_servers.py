@@ -170,8 +170,8 @@ async def test_single_document_writes_are_atomic_under_concurrency(
 
 
 async def test_lookups_by_id_use_the_id_index(local_stack: LocalStack) -> None:
-    """Reads and guarded writes by ``_id`` are index lookups, not scans (our FerretDB patches),
-    and narrowing the read to the ``_id`` changes no result."""
+    """Reads and guarded writes by ``_id``, and ``_id`` ``$in`` lists, are index lookups, not
+    scans (our FerretDB patches), and narrowing the read to the ``_id`` changes no result."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(local_stack.mongodb_url)
     database = client[f"byid_{uuid.uuid4().hex[:8]}"]
     collection = database["docs"]
@@ -183,6 +183,10 @@ async def test_lookups_by_id_use_the_id_index(local_stack: LocalStack) -> None:
             explained = await database.command({"explain": {"find": "docs", "filter": filter_}})
             assert explained["filterPushdown"] is True, filter_
             assert any("USING INDEX" in step for step in explained["queryPlanner"]["Plan"])
+        in_list = {"_id": {"$in": ["k3", "k7", "nope"]}}
+        explained = await database.command({"explain": {"find": "docs", "filter": in_list}})
+        assert any("USING INDEX" in step for step in explained["queryPlanner"]["Plan"])
+        assert sorted([d["_id"] async for d in collection.find(in_list)]) == ["k3", "k7"]
         assert await collection.find_one({"_id": "k5", "version": 2}) is None
         stale = await collection.update_one({"_id": "k5", "version": 2}, {"$set": {"version": 3}})
         fresh = await collection.update_one({"_id": "k5", "version": 1}, {"$set": {"version": 2}})

@@ -110,22 +110,25 @@ class Scheduler:
         return handled
 
     async def sweep_agenda(self, now: datetime) -> int:
-        """The agenda's pages from the first not left behind up to ``now``."""
+        """The agenda's pages from the first minute not left behind up to ``now``."""
         agendas, first = self._agendas(), self._read_from
         assert agendas is not None and first is not None
+        minutes = [first + k * MINUTE for k in range((minute_of(now) - first) // MINUTE + 1)]
         services, orders = agendas
+        takes = (
+            (services.kind, await services.read(minutes), self._take_service),
+            (orders.kind, await orders.read(minutes), self._take_order),
+        )
         handled = 0
-        minute = first
-        while minute <= now and handled < self.batch:
+        for minute in minutes:
             tried = self._tried.setdefault(minute, set())
-            for agenda, take in ((services, self._take_service), (orders, self._take_order)):
-                for note in await agenda.read(minute):
-                    key = f"{agenda.kind}:{note.aggregate_id}"
+            for kind, pages, take in takes:
+                for note in pages[minute]:
+                    key = f"{kind}:{note.aggregate_id}"
                     if note.due_at > now or key in tried or handled >= self.batch:
                         continue
                     tried.add(key)
                     handled += await take(note.aggregate_id, now)
-            minute += MINUTE
         if handled < self.batch:
             self._read_from = max(first, minute_of(now) - GRACE)
             for left in [m for m in self._tried if m < self._read_from]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped,unused-ignore]
-from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from rinnovo.devstack import FerretDBServer, LocalStack
@@ -250,6 +250,23 @@ async def test_string_equalities_use_the_field_index_and_keep_mongodb_matches(
         assert explained["filterPushdown"] is True
         plan = explained["queryPlanner"]["Plan"]
         assert sum("USING INDEX" in step for step in plan) == 2  # the value, and arrays
+    finally:
+        await client.drop_database(database.name)
+        await client.close()
+
+
+async def test_a_bulk_of_many_matching_updates_completes(local_stack: LocalStack) -> None:
+    """More matching update statements in one command than the pool has connections (our
+    FerretDB patch 04; it hung before)."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(local_stack.mongodb_url)
+    database = client[f"bulk_{uuid.uuid4().hex[:8]}"]
+    try:
+        await database.docs.insert_many([{"_id": f"p{i}", "n": 0} for i in range(250)])
+        updates = [UpdateOne({"_id": f"p{i}"}, {"$inc": {"n": 1}}) for i in range(250)]
+        async with asyncio.timeout(60):
+            result = await database.docs.bulk_write(updates)
+        assert result.modified_count == 250
+        assert await database.docs.count_documents({"n": 1}) == 250
     finally:
         await client.drop_database(database.name)
         await client.close()

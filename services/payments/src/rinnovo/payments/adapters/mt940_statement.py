@@ -1,0 +1,163 @@
+"""SWIFT MT940 customer statements, as many Italian and European banks still deliver them,
+read through the ``mt-940`` library: each ``:20:`` block is a statement, each ``:61:`` line an
+entry, its ``:86:`` the remittance text.
+
+A credit (``C``) becomes a ``BankEntry``; debits (``D``) and reversals (``RC``, ``RD``) are
+ignored, as are zero amounts. The reference is the bank's (``//`` in ``:61:``), else the
+account owner's reference of ``:61:`` unless ``NONREF``, else one derived from the statement
+(``:20:`` and ``:28C:``), the position, the amount and the date.
+"""
+
+import io
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import mt940
+
+from rinnovo.payments.adapters.statement_formats import FileFormat, without_bom
+from rinnovo.payments.domain.matching import ReviewReason
+from rinnovo.payments.domain.money import MAX_CENTS, euro, exact_cents
+from rinnovo.payments.domain.statements import (
+    MAX_PAYER,
+    MAX_REFERENCE,
+    BankEntry,
+    Ignored,
+    IgnoredEntry,
+    InvalidStatement,
+    Lines,
+    Problem,
+    Statement,
+    derived_reference,
+    joined_text,
+)
+
+FORMAT = "mt940"
+CURRENCY = "EUR"
+NO_REFERENCE = "NONREF"
+REMITTANCE_KEYS = ("purpose", "transaction_details", "end_to_end_reference", "extra_details")
+OPTIONS = mt940.Options.all()
+
+
+def recognises(data: bytes) -> bool:
+    head = without_bom(data)[:2048]
+    return head.startswith((b":20:", b"{1:")) or b"\n:20:" in head
+
+
+def parse_mt940(data: bytes) -> Statement:
+    try:
+        # A file object, never bytes: the library reads bytes that name a file as a path.
+        blocks = mt940.parse_statements(io.BytesIO(data), options=OPTIONS)
+    except Exception as exc:  # the library raises what each tag's reading raises
+        raise InvalidStatement(
+            [Problem("file", f"not a readable MT940 statement ({exc})")]
+        ) from exc
+    if not blocks:
+        raise InvalidStatement([Problem("file", "not an MT940 statement: no :20: field")])
+    problems: list[Problem] = []
+    lines = Lines()
+    first_id = ""
+    for i, block in enumerate(blocks, 1):
+        where = f"statement {i}"
+        head = block.data
+        account = _text(head.get("account_identification"))
+        if not account or len(account) > MAX_REFERENCE:
+            problems.append(Problem(f"{where} :25:", "missing or too long account"))
+        number = "/".join(_text(head.get(k)) for k in ("statement_number", "sequence_number"))
+        identity = f"{_text(head.get('transaction_reference'))}/{number}"
+        first_id = first_id or identity
+        for k, tx in enumerate(block, 1):
+            _transaction(tx.data, f"{where} :61:[{k}]", account, identity, lines, problems)
+    settled, repeated = lines.settled()
+    if problems or repeated:
+        raise InvalidStatement(problems + repeated)
+    return Statement(f"mt940-{first_id}", FORMAT, settled)
+
+
+def _transaction(
+    data: dict[str, Any],
+    where: str,
+    account: str,
+    identity: str,
+    lines: Lines,
+    problems: list[Problem],
+) -> None:
+    amount = data.get("amount")
+    currency = _text(data.get("currency")) or ""
+    if amount is None or "status" not in data:
+        problems.append(Problem(where, "no :61: statement line"))
+        return
+    value: Decimal = abs(amount.amount)
+    written = f"{value} {currency}".strip()
+    if value * 100 > MAX_CENTS:
+        problems.append(Problem(where, f"{written} is above the largest amount, {euro(MAX_CENTS)}"))
+        return
+    if not currency:
+        problems.append(Problem(where, "no currency: the opening balance :60F: is missing"))
+        return
+    found = data.get("entry_date") or data.get("date")
+    day = date(found.year, found.month, found.day) if isinstance(found, date) else None
+    bank_reference = _text(data.get("bank_reference"))
+    own_reference = _text(data.get("customer_reference"))
+    status = str(data["status"]).upper()
+    because = (
+        Ignored.DEBIT
+        if status == "D"
+        else Ignored.REVERSAL
+        if status.startswith("R")
+        else Ignored.ZERO
+        if value == 0
+        else None
+    )
+    if because is not None:
+        lines.ignored(IgnoredEntry(where, because, written, bank_reference or own_reference))
+        return
+    strong = bool(bank_reference)
+    if own_reference.upper() == NO_REFERENCE:
+        own_reference = ""
+    reference = bank_reference or (own_reference and f"own:{own_reference}")
+    if len(reference) > MAX_REFERENCE:
+        problems.append(Problem(where, f"a reference longer than {MAX_REFERENCE} characters"))
+        return
+    position = where.split(" ", 2)[-1]
+    reference = reference or "derived:" + derived_reference(identity, position, written, day)
+    cents = exact_cents(value)
+    unusable, detail = None, ""
+    if currency != CURRENCY:
+        unusable, detail = (
+            ReviewReason.FOREIGN_CURRENCY,
+            f"{written}: only {CURRENCY} is reconciled",
+        )
+    elif cents is None:
+        unusable, detail = ReviewReason.UNUSABLE_AMOUNT, f"{written} has a fraction of a cent"
+    entry = BankEntry(
+        transaction_id=reference,
+        account=account,
+        booked_on=day,
+        amount_cents=0 if currency != CURRENCY else int(value * 100),
+        remittance=joined_text([own_reference, *(_text(data.get(k)) for k in REMITTANCE_KEYS)]),
+        payer=joined_text([_text(data.get("applicant_name"))], MAX_PAYER) or None,
+        where=where,
+        amount=written,
+        unusable=unusable,
+        detail=detail,
+    )
+    lines.credit(entry, bank_reference=strong)
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return str(value).strip()
+
+
+mt940_format = FileFormat(
+    name="mt940",
+    description="SWIFT MT940 customer statement",
+    media_types=("application/x-mt940", "text/plain"),
+    suffixes=(".sta", ".mt940", ".940", ".txt"),
+    sniff=recognises,
+    reader=parse_mt940,
+)

@@ -9,6 +9,7 @@ account owner's reference of ``:61:`` unless ``NONREF``, else one derived from t
 """
 
 import io
+import logging
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -38,6 +39,10 @@ NO_REFERENCE = "NONREF"
 REMITTANCE_KEYS = ("purpose", "transaction_details", "end_to_end_reference", "extra_details")
 OPTIONS = mt940.Options.all()
 
+# The library logs each field it cannot read, with the field's content (names, IBANs) at
+# ERROR: the problem is answered to the operator instead.
+logging.getLogger("mt940").setLevel(logging.CRITICAL)
+
 
 def recognises(data: bytes) -> bool:
     head = without_bom(data)[:2048]
@@ -48,10 +53,8 @@ def parse_mt940(data: bytes) -> Statement:
     try:
         # A file object, never bytes: the library reads bytes that name a file as a path.
         blocks = mt940.parse_statements(io.BytesIO(data), options=OPTIONS)
-    except Exception as exc:  # the library raises what each tag's reading raises
-        raise InvalidStatement(
-            [Problem("file", f"not a readable MT940 statement ({exc})")]
-        ) from exc
+    except Exception as exc:  # the library raises whatever reading a field raised
+        raise InvalidStatement([_unreadable(exc)]) from exc
     if not blocks:
         raise InvalidStatement([Problem("file", "not an MT940 statement: no :20: field")])
     problems: list[Problem] = []
@@ -143,6 +146,13 @@ def _transaction(
         detail=detail,
     )
     lines.credit(entry, bank_reference=strong)
+
+
+def _unreadable(exc: Exception) -> Problem:
+    tag = next((a for a in exc.args if isinstance(a, mt940.tags.Tag)), None)
+    if tag is not None:
+        return Problem(f":{tag.id}:", "not written as MT940 defines this field")
+    return Problem("file", f"not a readable MT940 statement ({type(exc).__name__})")
 
 
 def _text(value: object) -> str:

@@ -13,8 +13,9 @@ from decimal import Decimal
 from xml.etree.ElementTree import Element
 
 from rinnovo.payments.domain.matching import ReviewReason
-from rinnovo.payments.domain.money import BadAmount, euro, exact_cents, read_amount
+from rinnovo.payments.domain.money import BadAmount, euro, read_amount
 from rinnovo.payments.domain.statements import (
+    CURRENCY,
     MAX_PAYER,
     MAX_REFERENCE,
     NOT_PROVIDED,
@@ -22,12 +23,13 @@ from rinnovo.payments.domain.statements import (
     Ignored,
     IgnoredEntry,
     Lines,
+    Money,
     Problem,
     derived_reference,
     joined_text,
+    money_of,
 )
 
-CURRENCY = "EUR"
 NOT_BOOKED = frozenset({"PDNG", "INFO", "FUTR"})
 """Entry status codes of money not (yet) on the account; ``BOOK`` is the one that is."""
 BANK_REFERENCES = ("Refs/AcctSvcrRef", "Refs/TxId", "Refs/UETR")
@@ -56,27 +58,10 @@ class Amount:
         return f"{self.written} {self.currency}"
 
 
-@dataclass(frozen=True)
-class Money:
-    """What a credit brings, in whole euro cents, or why it cannot be reconciled."""
-
-    cents: int
-    written: str
-    unusable: ReviewReason | None = None
-    detail: str = ""
-
-
-def money_of(amount: Amount | None) -> Money:
+def _money(amount: Amount | None) -> Money:
     if amount is None:
         return Money(0, "", ReviewReason.UNUSABLE_AMOUNT, "no amount is given")
-    if amount.currency != CURRENCY:
-        detail = f"{amount}: only credits in {CURRENCY} are reconciled"
-        return Money(0, str(amount), ReviewReason.FOREIGN_CURRENCY, detail)
-    cents = exact_cents(amount.value)
-    if cents is None:
-        detail = f"{amount} has a fraction of a cent"
-        return Money(int(amount.value * 100), str(amount), ReviewReason.UNUSABLE_AMOUNT, detail)
-    return Money(cents, str(amount))
+    return money_of(amount.value, amount.currency, str(amount))
 
 
 class EntryReader:
@@ -157,7 +142,7 @@ class EntryReader:
             reference = self.text(entry, "AcctSvcrRef") or self.text(entry, "NtryRef")
             lines.ignored(IgnoredEntry(where, because, str(amount or ""), reference))
             return
-        self.credits(entry, report, where, money_of(amount), day, lines)
+        self.credits(entry, report, where, _money(amount), day, lines)
 
     def credits(
         self,
@@ -250,7 +235,7 @@ class EntryReader:
     ) -> list[Money]:
         """The money of each transaction of a batch entry: its own amount in euro, when the
         amounts add up to the entry's; otherwise each goes to review, saying why."""
-        moneys = [money_of(self.tx_amount(tx, where, report)) for tx, where in details]
+        moneys = [_money(self.tx_amount(tx, where, report)) for tx, where in details]
         if entry.unusable is not None:
             return [
                 replace(

@@ -17,9 +17,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from rinnovo.payments.adapters.statement_formats import FileFormat, without_bom
-from rinnovo.payments.domain.matching import ReviewReason
-from rinnovo.payments.domain.money import BadAmount, exact_cents, read_amount
+from rinnovo.payments.domain.money import BadAmount, read_amount
 from rinnovo.payments.domain.statements import (
+    CURRENCY,
     MAX_PAYER,
     MAX_REFERENCE,
     BankEntry,
@@ -31,12 +31,12 @@ from rinnovo.payments.domain.statements import (
     Problem,
     Statement,
     joined_text,
+    money_of,
 )
 
 REQUIRED = ("transaction_id", "date", "amount", "remittance")
 FORMAT = "csv"
 DEFAULT_ACCOUNT = "csv"
-CURRENCY = "EUR"
 
 
 def _day(text: str) -> date:
@@ -119,26 +119,18 @@ def _row(cells: dict[str, str], where: str, problems: list[Problem]) -> Line | N
     if value <= 0:
         because = Ignored.DEBIT if value < 0 else Ignored.ZERO
         return IgnoredEntry(where, because, written, transaction_id)
-    cents = exact_cents(value)
-    unusable, detail = None, ""
-    if currency != CURRENCY:
-        unusable, detail = (
-            ReviewReason.FOREIGN_CURRENCY,
-            f"{written}: only {CURRENCY} is reconciled",
-        )
-    elif cents is None:
-        unusable, detail = ReviewReason.UNUSABLE_AMOUNT, f"{written} has a fraction of a cent"
+    money = money_of(value, currency, written)
     return BankEntry(
         transaction_id=transaction_id,
         account=account,
         booked_on=booked_on,
-        amount_cents=0 if currency != CURRENCY else int(value * 100),
+        amount_cents=money.cents,
         remittance=joined_text([cells["remittance"]]),
         payer=joined_text([cells.get("payer")], MAX_PAYER) or None,
         where=where,
         amount=written,
-        unusable=unusable,
-        detail=detail,
+        unusable=money.unusable,
+        detail=money.detail,
     )
 
 

@@ -17,8 +17,7 @@ from typing import Any
 import mt940
 
 from rinnovo.payments.adapters.statement_formats import FileFormat, without_bom
-from rinnovo.payments.domain.matching import ReviewReason
-from rinnovo.payments.domain.money import MAX_CENTS, euro, exact_cents
+from rinnovo.payments.domain.money import MAX_CENTS, euro
 from rinnovo.payments.domain.statements import (
     MAX_PAYER,
     MAX_REFERENCE,
@@ -31,10 +30,10 @@ from rinnovo.payments.domain.statements import (
     Statement,
     derived_reference,
     joined_text,
+    money_of,
 )
 
 FORMAT = "mt940"
-CURRENCY = "EUR"
 NO_REFERENCE = "NONREF"
 REMITTANCE_KEYS = ("purpose", "transaction_details", "end_to_end_reference", "extra_details")
 OPTIONS = mt940.Options.all()
@@ -102,16 +101,7 @@ def _transaction(
     day = date(found.year, found.month, found.day) if isinstance(found, date) else None
     bank_reference = _text(data.get("bank_reference"))
     own_reference = _text(data.get("customer_reference"))
-    status = str(data["status"]).upper()
-    because = (
-        Ignored.DEBIT
-        if status == "D"
-        else Ignored.REVERSAL
-        if status.startswith("R")
-        else Ignored.ZERO
-        if value == 0
-        else None
-    )
+    because = _ignored(str(data["status"]).upper(), value)
     if because is not None:
         lines.ignored(IgnoredEntry(where, because, written, bank_reference or own_reference))
         return
@@ -124,28 +114,30 @@ def _transaction(
         return
     position = where.split(" ", 2)[-1]
     reference = reference or "derived:" + derived_reference(identity, position, written, day)
-    cents = exact_cents(value)
-    unusable, detail = None, ""
-    if currency != CURRENCY:
-        unusable, detail = (
-            ReviewReason.FOREIGN_CURRENCY,
-            f"{written}: only {CURRENCY} is reconciled",
-        )
-    elif cents is None:
-        unusable, detail = ReviewReason.UNUSABLE_AMOUNT, f"{written} has a fraction of a cent"
+    money = money_of(value, currency, written)
     entry = BankEntry(
         transaction_id=reference,
         account=account,
         booked_on=day,
-        amount_cents=0 if currency != CURRENCY else int(value * 100),
+        amount_cents=money.cents,
         remittance=joined_text([own_reference, *(_text(data.get(k)) for k in REMITTANCE_KEYS)]),
         payer=joined_text([_text(data.get("applicant_name"))], MAX_PAYER) or None,
         where=where,
         amount=written,
-        unusable=unusable,
-        detail=detail,
+        unusable=money.unusable,
+        detail=money.detail,
     )
     lines.credit(entry, bank_reference=strong)
+
+
+def _ignored(mark: str, value: Decimal) -> Ignored | None:
+    """Why a ``:61:`` line is not money received: ``D`` is a debit, ``RC`` and ``RD`` are
+    reversals; ``C`` is a credit, unless its amount is zero."""
+    if mark == "D":
+        return Ignored.DEBIT
+    if mark.startswith("R"):
+        return Ignored.REVERSAL
+    return Ignored.ZERO if value == 0 else None
 
 
 def _unreadable(exc: Exception) -> Problem:

@@ -10,9 +10,11 @@ reference, an amount above the bound) is refused, with each problem named by its
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 from rinnovo.payments.domain.matching import ReviewReason
+from rinnovo.payments.domain.money import exact_cents
 
 MAX_REFERENCE = 140
 """Longer references are refused: they become ids in the database."""
@@ -21,6 +23,8 @@ MAX_REMITTANCE = 1000
 MAX_PAYER = 140
 NOT_PROVIDED = "NOTPROVIDED"
 """What SEPA writes where the payer gave no end-to-end reference."""
+CURRENCY = "EUR"
+"""The one currency reconciled: orders are priced in euro."""
 
 
 class Ignored(StrEnum):
@@ -116,6 +120,28 @@ def joined_text(parts: Iterable[str | None], limit: int = MAX_REMITTANCE) -> str
         if cleaned and cleaned not in seen:
             seen.append(cleaned)
     return " ".join(seen)[:limit]
+
+
+@dataclass(frozen=True)
+class Money:
+    """What a credit brings, in whole euro cents, or why it cannot be reconciled."""
+
+    cents: int
+    written: str
+    unusable: ReviewReason | None = None
+    detail: str = ""
+
+
+def money_of(value: Decimal, currency: str, written: str) -> Money:
+    """A credit's positive amount: exact euro cents, or a reason to review it."""
+    if currency != CURRENCY:
+        detail = f"{written}: only credits in {CURRENCY} are reconciled"
+        return Money(0, written, ReviewReason.FOREIGN_CURRENCY, detail)
+    cents = exact_cents(value)
+    if cents is None:
+        detail = f"{written} has a fraction of a cent"
+        return Money(int(value * 100), written, ReviewReason.UNUSABLE_AMOUNT, detail)
+    return Money(cents, written)
 
 
 class Lines:

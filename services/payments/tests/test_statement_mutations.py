@@ -80,6 +80,8 @@ class Mutation:
     index: int
     op: str
     value: str
+    amounts_only: bool
+    """Pick among the ``Amt`` elements only: where a wrong reading would cost money."""
 
 
 mutations = st.builds(
@@ -87,7 +89,14 @@ mutations = st.builds(
     st.integers(min_value=0, max_value=10_000),
     st.sampled_from(["text", "delete", "repeat", "currency", "drop-currency"]),
     texts,
+    st.booleans(),
 )
+
+
+def targets(root: ET.Element, m: Mutation) -> list[ET.Element]:
+    elements = list(root.iter())[1:]
+    amounts = [e for e in elements if local(e.tag) == "Amt"]
+    return amounts if m.amounts_only and amounts else elements
 
 
 def local(tag: str) -> str:
@@ -98,7 +107,7 @@ def mutate(data: bytes, m: Mutation) -> tuple[bytes, list[str]]:
     """The file changed at one element, and that element's path of local names."""
     root = ET.fromstring(data)
     parents = {child: parent for parent in root.iter() for child in parent}
-    elements = list(root.iter())[1:]
+    elements = targets(root, m)
     target = elements[m.index % len(elements)]
     path = [local(target.tag)]
     at = target
@@ -189,7 +198,7 @@ def _ntry_position(data: bytes, m: Mutation) -> str:
     """``Stmt[i]/Ntry[j]`` of the entry holding the element the mutation changes."""
     root = ET.fromstring(data)
     parents = {child: parent for parent in root.iter() for child in parent}
-    elements = list(root.iter())[1:]
+    elements = targets(root, m)
     at = elements[m.index % len(elements)]
     while local(at.tag) != "Ntry":
         at = parents[at]

@@ -97,6 +97,8 @@ def test_a_batch_entry_gives_one_credit_per_transaction() -> None:
     [
         (camt(entry("1.0e2", "B1", "x")), "Stmt[1]/Ntry[1]/Amt"),
         (camt(entry("1000000000.01", "B1", "x")), "Stmt[1]/Ntry[1]/Amt"),
+        (camt(entry("-5.00", "B1", "x")), "Stmt[1]/Ntry[1]/Amt"),
+        (camt(entry("5.00", "B1", "x").replace('"EUR"', '"euro"', 1)), "Stmt[1]/Ntry[1]/Amt"),
         (camt(entry("10.00", "B1", "x", indicator="XXX")), "Stmt[1]/Ntry[1]/CdtDbtInd"),
         (camt(entry("10.00", "B1", "x", status="DONE")), "Stmt[1]/Ntry[1]/Sts"),
         (

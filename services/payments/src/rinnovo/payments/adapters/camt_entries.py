@@ -7,6 +7,7 @@ cannot be reconciled (another currency, a fraction of a cent, transactions that 
 up to their entry, no amount) becomes a credit marked for review.
 """
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -36,6 +37,7 @@ BANK_REFERENCES = ("Refs/AcctSvcrRef", "Refs/TxId", "Refs/UETR")
 ENTRY_REFERENCES = ("AcctSvcrRef", "NtryRef")
 PAYER_NAMES = ("Dbtr/Nm", "Dbtr/Pty/Nm", "UltmtDbtr/Nm", "UltmtDbtr/Pty/Nm")
 TX_AMOUNTS = ("Amt", "AmtDtls/TxAmt/Amt", "AmtDtls/CntrValAmt/Amt")
+CURRENCY_CODE = re.compile("[A-Z]{3}")
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,17 @@ def _money(amount: Amount | None) -> Money:
     if amount is None:
         return Money(0, "", ReviewReason.UNUSABLE_AMOUNT, "no amount is given")
     return money_of(amount.value, amount.currency, str(amount))
+
+
+def _ignored(debit: bool, reversal: bool, booked: bool, amount: Amount | None) -> Ignored | None:
+    """Why an entry is not money received, if it is not."""
+    if debit:
+        return Ignored.DEBIT
+    if reversal:
+        return Ignored.REVERSAL
+    if not booked:
+        return Ignored.NOT_BOOKED
+    return Ignored.ZERO if amount is not None and amount.value == 0 else None
 
 
 class EntryReader:
@@ -92,14 +105,20 @@ class EntryReader:
         if el is None or el.text is None or not el.text.strip():
             return None
         currency = el.get("Ccy") or fallback
-        if currency is None:
-            self.problem(where, "the currency (Ccy) is missing")
+        if currency is None or not CURRENCY_CODE.fullmatch(currency):
+            self.problem(
+                where, f"the currency (Ccy) is {'missing' if currency is None else 'not a code'}"
+            )
             return None
         try:
-            return Amount(read_amount(el.text), currency, el.text.strip())
+            value = read_amount(el.text)
         except BadAmount as exc:
             self.problem(where, str(exc))
             return None
+        if value < 0:
+            self.problem(where, "negative: the direction is CdtDbtInd's")
+            return None
+        return Amount(value, currency, el.text.strip())
 
     def day(self, el: Element, path: str, where: str) -> date | None:
         value = self.text(el, f"{path}/Dt") or (self.text(el, f"{path}/DtTm") or "")[:10]
@@ -127,17 +146,7 @@ class EntryReader:
         day = self.day(entry, "BookgDt", where) or self.day(entry, "ValDt", where)
         if len(self.problems) > before:
             return
-        because = (
-            Ignored.DEBIT
-            if indicator == "DBIT"
-            else Ignored.REVERSAL
-            if reversal
-            else Ignored.NOT_BOOKED
-            if status != "BOOK"
-            else Ignored.ZERO
-            if amount is not None and amount.value == 0
-            else None
-        )
+        because = _ignored(indicator == "DBIT", reversal, status == "BOOK", amount)
         if because is not None:
             reference = self.text(entry, "AcctSvcrRef") or self.text(entry, "NtryRef")
             lines.ignored(IgnoredEntry(where, because, str(amount or ""), reference))

@@ -93,30 +93,30 @@ async def serious_violations(page: Page, axe: str) -> list[dict[str, Any]]:
 
 
 async def unreachable_by_keyboard(page: Page) -> list[str]:
-    """The visible controls of the page that pressing Tab never reaches."""
-    count: int = await page.evaluate(
+    """The visible controls of the page that pressing Tab never reaches (a group of radio
+    buttons is one stop: the arrow keys move inside it)."""
+    keys: list[str] = await page.evaluate(
         """selector => {
             const shown = [...document.querySelectorAll(selector)].filter(
                 e => e.checkVisibility() && !e.disabled);
-            shown.forEach((e, i) => e.dataset.keyboardCheck = String(i));
-            return shown.length;
+            shown.forEach((e, i) => e.dataset.keyboardCheck =
+                e.type === "radio" ? `radio ${e.name}` : String(i));
+            return [...new Set(shown.map(e => e.dataset.keyboardCheck))];
         }""",
         INTERACTIVE,
     )
     await page.evaluate("() => document.activeElement && document.activeElement.blur()")
     reached: set[str] = set()
-    for _ in range(count + 10):
+    for _ in range(len(keys) + 10):
         await page.keyboard.press("Tab")
-        index = await page.evaluate("() => document.activeElement.dataset.keyboardCheck || ''")
-        if index:
-            reached.add(index)
-    missing = sorted(set(map(str, range(count))) - reached, key=int)
+        reached.add(await page.evaluate("() => document.activeElement.dataset.keyboardCheck"))
     return [
         await page.evaluate(
-            "i => document.querySelector(`[data-keyboard-check='${i}']`).outerHTML.slice(0, 120)",
-            i,
+            "k => document.querySelector(`[data-keyboard-check='${k}']`).outerHTML.slice(0, 120)",
+            key,
         )
-        for i in missing
+        for key in keys
+        if key not in reached
     ]
 
 

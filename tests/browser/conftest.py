@@ -1,7 +1,7 @@
 """The whole system as processes on the real servers, with the portal in front, and a fresh
 Chromium for each test.
 
-One system serves the tests of a module (starting five processes is the slow part); each
+One system serves all the browser tests (starting five processes is the slow part); each
 test brings its own customers, so they never see each other's services. The portal runs in
 development mode, as ``make run`` starts it: demo data and the development sign-in page are
 there too.
@@ -26,21 +26,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
-@pytest.fixture(scope="module")
-def module_smtp() -> Iterator[SmtpServer]:
+@pytest.fixture(scope="session")
+def browser_smtp() -> Iterator[SmtpServer]:
     server = SmtpServer()
     server.start()
     yield server
     server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def system(
-    local_stack: LocalStack, module_smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory
+    local_stack: LocalStack, browser_smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[System]:
     logs = tmp_path_factory.mktemp("browser") / "logs"
     portal = {"RINNOVO_PORTAL_DEV_MODE": "true"}
-    async with running_system(local_stack, module_smtp, logs, portal=portal) as running:
+    async with running_system(local_stack, browser_smtp, logs, portal=portal) as running:
         yield running
 
 

@@ -3,6 +3,7 @@ token, so each service decides what they may see, exactly as for any other clien
 
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -29,8 +30,14 @@ def _at(*parts: str) -> str:
     return "/v1/" + "/".join(quote(part, safe="") for part in parts)
 
 
+@cache
+def _list_of(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
 def _many(model: type[M], body: Any) -> list[M]:
-    return TypeAdapter(list[model]).validate_python(body)  # type: ignore[valid-type]
+    found: list[M] = _list_of(model).validate_python(body)
+    return found
 
 
 @dataclass

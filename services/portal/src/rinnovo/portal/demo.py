@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 
+from rinnovo.portal.labels import N_
 from rinnovo.portal.upstream import ApiError, Unavailable, Upstream
 from rinnovo.runtime.auth import ADMIN, CUSTOMER, AuthSettings, issue_token
 from rinnovo.runtime.clock import rome_date
@@ -21,11 +22,6 @@ from rinnovo.runtime.clock import rome_date
 log = structlog.get_logger(__name__)
 
 GB = 1_000_000_000
-
-
-def N_(message: str) -> str:
-    """Marks a text for translation where it is declared; it is translated when shown."""
-    return message
 
 
 @dataclass(frozen=True)

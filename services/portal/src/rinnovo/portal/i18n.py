@@ -11,6 +11,7 @@ from decimal import Decimal
 from importlib.resources import files
 from io import BytesIO
 
+from babel.core import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -42,7 +43,7 @@ class Formats:
     """Amounts, sizes and dates as one language shows them."""
 
     def __init__(self, language: str) -> None:
-        self.locale = LOCALES[language]
+        self.locale = Locale.parse(LOCALES[language])
 
     def euro(self, cents: int) -> str:
         return format_currency(Decimal(cents).scaleb(-2), "EUR", locale=self.locale)

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 
 from rinnovo.portal.csrf import Csrf
 from rinnovo.portal.i18n import LANGUAGE_COOKIE, LANGUAGES, Formats, translations
+from rinnovo.portal.labels import LABELS
 from rinnovo.portal.settings import PortalSettings
 
 SECURITY_HEADERS = {
@@ -35,11 +36,18 @@ def _environment(
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,
     )
     env.policies["ext.i18n.trimmed"] = True  # as the texts are extracted (babel.cfg)
     env.install_gettext_translations(texts, newstyle=True)  # type: ignore[attr-defined]
     formats = Formats(language)
+
+    def label(value: str, kind: str) -> str:
+        known = LABELS[kind].get(value)
+        return texts.gettext(known) if known else value
+
     env.filters.update(
+        label=label,
         euro=formats.euro,
         gb=formats.gigabytes,
         percent=formats.percent,

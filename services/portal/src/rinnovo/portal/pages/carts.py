@@ -20,11 +20,13 @@ from starlette.responses import RedirectResponse, Response
 
 from rinnovo.portal.apis import CustomerApis
 from rinnovo.portal.errors import PARTIAL
+from rinnovo.portal.pages.services import my_services
 from rinnovo.portal.upstream import ApiError
 from rinnovo.portal.web import ID_PATTERN, Portal, field
 
 CartId = Annotated[str, Path(pattern=ID_PATTERN)]
 STEPS = {"cart": "cart.html", "order": "cart_order.html"}
+CART_KINDS = ("renewal", "reactivation", "upgrade")
 DOCUMENTS = ("general_conditions", "unfair_terms", "privacy")
 NUMBERS = ("storage_gb", "extra_users", "term_years")
 CHECKBOXES = ("nso", "automatic_renewal")
@@ -53,46 +55,62 @@ def changes_from(form: FormData) -> dict[str, Any]:
     return changes
 
 
+async def step(
+    portal: Portal,
+    request: Request,
+    apis: CustomerApis,
+    cart_id: str,
+    name: str,
+    *,
+    error: ApiError | None = None,
+    rejected: dict[str, Any] | None = None,
+) -> Response:
+    """A step of the cart as orders has it now, or only its live part for the script."""
+    cart, products, methods = await asyncio.gather(
+        apis.cart(cart_id), apis.products(), apis.methods()
+    )
+    template = STEPS[name]
+    if request.headers.get(PARTIAL):
+        template = f"_{template}"
+    return portal.pages.render(
+        request,
+        template,
+        status=error.status if error else 200,
+        cart=cart,
+        product=products.get(cart.product_id),
+        methods=methods,
+        error=error,
+        rejected=rejected or {},
+        idempotency_key=uuid.uuid4().hex,
+    )
+
+
 def router(portal: Portal) -> APIRouter:
     routes = APIRouter()
     Apis = Annotated[CustomerApis, Depends(portal.apis)]
     Form = Annotated[FormData, Depends(portal.form)]
-    pages = portal.pages
 
-    async def step(
-        request: Request,
-        apis: CustomerApis,
-        cart_id: str,
-        name: str,
-        *,
-        error: ApiError | None = None,
-        rejected: dict[str, Any] | None = None,
-    ) -> Response:
-        cart, products, methods = await asyncio.gather(
-            apis.cart(cart_id), apis.products(), apis.methods()
-        )
-        template = STEPS[name]
-        if request.headers.get(PARTIAL):
-            template = f"_{template}"
-        return pages.render(
-            request,
-            template,
-            status=error.status if error else 200,
-            cart=cart,
-            product=products.get(cart.product_id),
-            methods=methods,
-            error=error,
-            rejected=rejected or {},
-            idempotency_key=uuid.uuid4().hex,
-        )
+    @routes.post("/carts")
+    async def start_cart(request: Request, apis: Apis, form: Form) -> Response:
+        kind, service_id = field(form, "kind"), field(form, "service_id")
+        if kind not in CART_KINDS or not service_id:
+            return await my_services(portal, request, apis)
+        try:
+            cart = await apis.start_cart(kind, service_id)
+        except ApiError as error:
+            if error.status == 404:
+                raise
+            return await my_services(portal, request, apis, error)
+        anchor = "#storage" if field(form, "focus") == "storage" else ""
+        return RedirectResponse(f"/carts/{cart.cart_id}{anchor}", status_code=303)
 
     @routes.get("/carts/{cart_id}")
     async def cart(request: Request, cart_id: CartId, apis: Apis) -> Response:
-        return await step(request, apis, cart_id, "cart")
+        return await step(portal, request, apis, cart_id, "cart")
 
     @routes.get("/carts/{cart_id}/order")
     async def order_form(request: Request, cart_id: CartId, apis: Apis) -> Response:
-        return await step(request, apis, cart_id, "order")
+        return await step(portal, request, apis, cart_id, "order")
 
     @routes.post("/carts/{cart_id}")
     async def change(request: Request, cart_id: CartId, apis: Apis, form: Form) -> Response:
@@ -104,11 +122,21 @@ def router(portal: Portal) -> APIRouter:
         except ApiError as error:
             if error.status == 404:
                 raise
-            return await step(request, apis, cart_id, name, error=error, rejected=changes)
+            return await step(portal, request, apis, cart_id, name, error=error, rejected=changes)
         if request.headers.get(PARTIAL):
-            return await step(request, apis, cart_id, name)
+            return await step(portal, request, apis, cart_id, name)
         target = f"/carts/{cart_id}" + ("/order" if name == "order" else "")
         return RedirectResponse(target, status_code=303)
+
+    routes.include_router(checkout_router(portal))
+    return routes
+
+
+def checkout_router(portal: Portal) -> APIRouter:
+    """Confirm: the three acceptances with their versions, once (``Idempotency-Key``)."""
+    routes = APIRouter()
+    Apis = Annotated[CustomerApis, Depends(portal.apis)]
+    Form = Annotated[FormData, Depends(portal.form)]
 
     @routes.post("/carts/{cart_id}/checkout")
     async def checkout(request: Request, cart_id: CartId, apis: Apis, form: Form) -> Response:
@@ -128,7 +156,9 @@ def router(portal: Portal) -> APIRouter:
             if error.status == 404:
                 raise
             accepted = {doc: field(form, doc) == "on" for doc in DOCUMENTS}
-            return await step(request, apis, cart_id, "order", error=error, rejected=accepted)
+            return await step(
+                portal, request, apis, cart_id, "order", error=error, rejected=accepted
+            )
         return RedirectResponse(f"/orders/{order.order_id}/placed", status_code=303)
 
     return routes

@@ -1,5 +1,5 @@
 """My services (one card each, as orders computes it), a service's own page with its
-timeline and orders, the automatic-renewal switch, and the actions that open a cart."""
+timeline and orders, and the automatic-renewal switch."""
 
 import asyncio
 from typing import Annotated
@@ -13,30 +13,28 @@ from rinnovo.portal.upstream import ApiError
 from rinnovo.portal.web import ID_PATTERN, Portal, field, number
 
 ServiceId = Annotated[str, Path(pattern=ID_PATTERN)]
-CART_KINDS = ("renewal", "reactivation", "upgrade")
+
+
+async def my_services(
+    portal: Portal, request: Request, apis: CustomerApis, error: ApiError | None = None
+) -> Response:
+    """The cards, with the refusal of what the customer just asked, if any."""
+    cards, products, methods = await asyncio.gather(apis.cards(), apis.products(), apis.methods())
+    return portal.pages.render(
+        request,
+        "services.html",
+        status=error.status if error else 200,
+        cards=cards,
+        products=products,
+        methods=methods,
+        error=error,
+    )
 
 
 def router(portal: Portal) -> APIRouter:
     routes = APIRouter()
     Apis = Annotated[CustomerApis, Depends(portal.apis)]
     Form = Annotated[FormData, Depends(portal.form)]
-    pages = portal.pages
-
-    async def my_services(
-        request: Request, apis: CustomerApis, error: ApiError | None = None
-    ) -> Response:
-        cards, products, methods = await asyncio.gather(
-            apis.cards(), apis.products(), apis.methods()
-        )
-        return pages.render(
-            request,
-            "services.html",
-            status=error.status if error else 200,
-            cards=cards,
-            products=products,
-            methods=methods,
-            error=error,
-        )
 
     @routes.get("/")
     async def home() -> RedirectResponse:
@@ -44,7 +42,7 @@ def router(portal: Portal) -> APIRouter:
 
     @routes.get("/services")
     async def services(request: Request, apis: Apis) -> Response:
-        return await my_services(request, apis)
+        return await my_services(portal, request, apis)
 
     @routes.get("/services/{service_id}")
     async def service(request: Request, service_id: ServiceId, apis: Apis) -> Response:
@@ -55,7 +53,7 @@ def router(portal: Portal) -> APIRouter:
             apis.products(),
             apis.methods(),
         )
-        return pages.render(
+        return portal.pages.render(
             request,
             "service.html",
             card=card,
@@ -77,21 +75,7 @@ def router(portal: Portal) -> APIRouter:
         except ApiError as error:
             if error.status == 404:
                 raise
-            return await my_services(request, apis, error)
+            return await my_services(portal, request, apis, error)
         return RedirectResponse(f"/services#service-{service_id}", status_code=303)
-
-    @routes.post("/carts")
-    async def start_cart(request: Request, apis: Apis, form: Form) -> Response:
-        kind, service_id = field(form, "kind"), field(form, "service_id")
-        if kind not in CART_KINDS or not service_id:
-            return await my_services(request, apis)
-        try:
-            cart = await apis.start_cart(kind, service_id)
-        except ApiError as error:
-            if error.status == 404:
-                raise
-            return await my_services(request, apis, error)
-        anchor = "#storage" if field(form, "focus") == "storage" else ""
-        return RedirectResponse(f"/carts/{cart.cart_id}{anchor}", status_code=303)
 
     return routes

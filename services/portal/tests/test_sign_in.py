@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi.security import HTTPAuthorizationCredentials
 
-from rinnovo.portal.testing import SECRET, FakeApis, card, csrf_token, token_of
+from rinnovo.portal.testing import SECRET, FakeApis, card, csrf_token
 from rinnovo.runtime.auth import Auth, AuthSettings, issue_token
 
 

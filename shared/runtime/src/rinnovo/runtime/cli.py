@@ -20,6 +20,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rinnovo.runtime.logging import configure_logging
 from rinnovo.runtime.plugins import SERVICES_GROUP, ServicePlugin, load_plugins
+from rinnovo.runtime.safety import InsecureSetting
+
+EX_CONFIG = 78
+"""The exit status of a service refused to start by its settings (sysexits' EX_CONFIG)."""
 
 
 class RunnerSettings(BaseSettings):
@@ -42,7 +46,11 @@ def run_one(name: str) -> int:
     if name not in plugins:
         print(f"unknown or not allowed service {name!r}; allowed: {', '.join(plugins)}")
         return 2
-    built = plugins[name].build()
+    try:
+        built = plugins[name].build()
+    except InsecureSetting as exc:
+        print(f"rinnovo {name}: refusing to start: {exc}", file=sys.stderr, flush=True)
+        return EX_CONFIG
     settings = built.runtime.settings
     configure_logging(name, settings.log_level, json=settings.log_json)
     config = uvicorn.Config(

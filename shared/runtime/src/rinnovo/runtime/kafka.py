@@ -27,6 +27,7 @@ def make_broker(infra: InfraSettings, service: str, metrics: Metrics) -> KafkaBr
     broker = KafkaBroker(
         infra.kafka_bootstrap_servers,
         client_id=f"rinnovo-{service}",
+        security=infra.kafka_security.faststream(),
         enable_idempotence=True,
         acks="all",
         linger_ms=2,
@@ -57,7 +58,10 @@ async def ensure_topics(infra: InfraSettings, specs: Iterable[TopicSpec]) -> Non
                     topic_configs=config,
                 )
             )
-    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=infra.kafka_bootstrap_servers,
+        **infra.kafka_security.client_options(),
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -62,7 +62,7 @@ servers: setup
 
 bench: $(UV) servers
 	$(UV) sync --frozen --group bench
-	PYTHONPATH=bench $(UV) run --no-sync python -m rinnovo_bench $(BENCH_ARGS)
+	RINNOVO_DEV_MODE=true PYTHONPATH=bench $(UV) run --no-sync python -m rinnovo_bench $(BENCH_ARGS)
 
 bench-quick:
 	$(MAKE) bench BENCH_ARGS="--quick $(BENCH_ARGS)"

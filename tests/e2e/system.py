@@ -50,6 +50,8 @@ class System:
     auth: AuthSettings
     webhook_secret: str
     producer: AIOKafkaProducer
+    kafka_options: dict[str, str] = field(default_factory=dict)
+    """How the test's own Kafka clients log in (a broker with SASL)."""
     checked: set[str] = field(default_factory=set)
     """Ids of the events already checked against the contracts."""
 
@@ -88,7 +90,9 @@ class System:
     async def events(self, topic: str) -> list[dict[str, Any]]:
         """Every event on a topic so far, read to its end by a plain consumer, each checked
         against the published contracts."""
-        records = await read_to_end(self.stack.kafka_bootstrap_servers, self.prefix + topic)
+        records = await read_to_end(
+            self.stack.kafka_bootstrap_servers, self.prefix + topic, **self.kafka_options
+        )
         found = [json.loads(r) for r in records]
         for event in found:
             if event["event_id"] not in self.checked:
@@ -160,10 +164,14 @@ def check_event(topic: str, event: dict[str, Any]) -> None:
     TOPICS[topic].parse(json.dumps(event))
 
 
-async def read_to_end(bootstrap: str, topic: str) -> list[bytes]:
+async def read_to_end(bootstrap: str, topic: str, **options: str) -> list[bytes]:
     """Every record's value, from the beginning to the end offsets read at the start."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        topic,
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **options,
     )
     await consumer.start()
     try:
@@ -202,9 +210,11 @@ def service_environment(
 ) -> dict[str, str]:
     """The configuration a deployment of this test's system gets: the defaults (polling is
     only the fallback: each service wakes its relay, deliverer and schedulers itself), quick
-    retries of the e-mail server, and clocks an admin may move."""
+    retries of the e-mail server, clocks an admin may move, and development mode (the test's
+    own auth key is random, but other defaults stay the public development ones)."""
     env = {
         **stack.env(),
+        "RINNOVO_DEV_MODE": "true",
         "KAFKA_TOPIC_PREFIX": prefix,
         "RINNOVO_AUTH_SECRET": uuid.uuid4().hex,
         "RINNOVO_NOTIFIER_RETRY_INITIAL_SECONDS": "1",

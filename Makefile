@@ -55,7 +55,7 @@ format: setup
 	$(UV) run ruff format .
 
 contracts: setup
-	$(UV) run rinnovo contracts export
+	RINNOVO_DEV_MODE=true $(UV) run rinnovo contracts export
 
 servers: setup
 	$(UV) run rinnovo-devstack install

@@ -236,12 +236,10 @@ def _endpoint(doc: dict[str, Any], box: SecretBox) -> Endpoint:
 
 class Endpoints:
     """Integrators' webhook endpoints. Removing one deactivates it: its deliveries stay
-    explainable, and pending ones fail instead of going to a URL nobody vouches for.
-    Their signing secrets are stored sealed (``sealed_secrets.py``)."""
+    explainable, and pending ones fail instead of going to a URL nobody vouches for."""
 
     def __init__(self, collection: Collection, box: SecretBox) -> None:
-        self.collection = collection
-        self.box = box
+        self.collection, self.box = collection, box  # the box seals secrets at rest
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("active", ASCENDING)])
@@ -254,8 +252,7 @@ class Endpoints:
         return None if doc is None else _endpoint(doc, self.box)
 
     async def all(self) -> list[Endpoint]:
-        cursor = self.collection.find({}).sort("created_at")
-        return [_endpoint(doc, self.box) async for doc in cursor]
+        return [_endpoint(d, self.box) async for d in self.collection.find({}).sort("created_at")]
 
     async def subscribed_to(self, template: str) -> list[Endpoint]:
         cursor = self.collection.find({"active": True, "events": {"$in": [template, ALL]}})

@@ -7,10 +7,12 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.fernet import Fernet
 
 from rinnovo.runtime.cli import EX_CONFIG
 
 GOOD_KEY = "a-deployment-key-of-more-than-32-bytes"
+FERNET_KEY = Fernet.generate_key().decode()
 
 
 def start(service: str, **settings: str) -> subprocess.CompletedProcess[str]:
@@ -51,6 +53,16 @@ def test_every_service_refuses_the_default_auth_key(service: str) -> None:
                 "RINNOVO_PAYMENTS_STRIPE_WEBHOOK_SECRET": "whsec_not_configured",
             },
             "RINNOVO_PAYMENTS_STRIPE_WEBHOOK_SECRET",
+        ),
+        ("notifier", {"RINNOVO_AUTH_SECRET": GOOD_KEY}, "RINNOVO_NOTIFIER_WEBHOOK_SECRET_KEYS"),
+        (
+            "notifier",
+            {
+                "RINNOVO_AUTH_SECRET": GOOD_KEY,
+                "RINNOVO_NOTIFIER_WEBHOOK_SECRET_KEYS": f'["{FERNET_KEY}"]',
+                "RINNOVO_NOTIFIER_WEBHOOK_ALLOW_LOOPBACK": "true",
+            },
+            "RINNOVO_NOTIFIER_WEBHOOK_ALLOW_LOOPBACK",
         ),
     ],
 )

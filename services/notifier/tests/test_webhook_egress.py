@@ -151,7 +151,7 @@ async def test_a_name_resolving_to_loopback_is_refused_when_sent(
     receiver: Receiver, resolver: list[str]
 ) -> None:
     url = f"http://hooks.test:{receiver.port}/hook"
-    channel = WebhookChannel(Directory(url), 5.0, EgressPolicy())
+    channel = WebhookChannel(Directory(url), 30.0, EgressPolicy())
     try:
         outcome = await channel.send(delivery(url))
     finally:
@@ -167,7 +167,7 @@ async def test_the_connection_goes_to_the_address_that_was_checked(
     """``hooks.test`` exists only in the channel's own lookup: reaching the receiver means the
     connection went to the address that lookup checked, with the name kept for the server."""
     url = f"http://hooks.test:{receiver.port}/hook"
-    channel = WebhookChannel(Directory(url), 5.0, EgressPolicy(allow_loopback=True))
+    channel = WebhookChannel(Directory(url), 30.0, EgressPolicy(allow_loopback=True))
     try:
         outcome = await channel.send(delivery(url))
     finally:
@@ -179,7 +179,7 @@ async def test_the_connection_goes_to_the_address_that_was_checked(
 
 async def test_a_literal_private_address_is_refused_when_sent(receiver: Receiver) -> None:
     url = f"http://127.0.0.1:{receiver.port}/hook"
-    channel = WebhookChannel(Directory(url), 5.0, EgressPolicy())
+    channel = WebhookChannel(Directory(url), 30.0, EgressPolicy())
     try:
         assert isinstance(await channel.send(delivery(url)), Refused)
     finally:

@@ -30,13 +30,13 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
     settings = settings or NotifierSettings()
     if choose_locale(settings.default_locale, "it") != settings.default_locale:
         raise ValueError(f"no templates for the default locale {settings.default_locale!r}")
+    runtime = ServiceRuntime(NAME, settings, clock)  # refuses a default auth key first
     dev_mode_only(
         "RINNOVO_NOTIFIER_WEBHOOK_ALLOW_LOOPBACK",
         settings.webhook_allow_loopback,
         settings.dev_mode,
     )
     box = SecretBox.from_settings(settings.webhook_secret_keys, settings.dev_mode)
-    runtime = ServiceRuntime(NAME, settings, clock)
     clock = runtime.clock
     db = runtime.db
     notifications = Notifications(db["notifications"])

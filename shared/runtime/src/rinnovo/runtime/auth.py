@@ -61,7 +61,7 @@ class AuthSettings(BaseSettings):
     max_lifetime_seconds: int = Field(
         default=24 * 3600, ge=60, description="Longest `exp - iat` accepted."
     )
-    leeway_seconds: int = Field(default=30, ge=0, le=300, description="Clock skew allowed.")
+    leeway_seconds: int = Field(default=0, ge=0, le=300, description="Clock skew allowed.")
 
     def refuse_unsafe(self, dev_mode: bool) -> None:
         """Raise ``InsecureSetting`` unless the keys in use are fit for a deployment."""

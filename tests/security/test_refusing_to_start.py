@@ -40,6 +40,11 @@ def test_every_service_refuses_the_default_auth_key(service: str) -> None:
     [
         ("catalog", {"RINNOVO_AUTH_SECRET": "short"}, "RINNOVO_AUTH_SECRET"),
         (
+            "orders",
+            {"RINNOVO_AUTH_SECRET": GOOD_KEY, "KAFKA_SECURITY_PROTOCOL": "SASL_SSL"},
+            "KAFKA_SASL_USERNAME",
+        ),
+        (
             "payments",
             {"RINNOVO_AUTH_SECRET": GOOD_KEY, "RINNOVO_PAYMENTS_METHODS": '["card"]'},
             "RINNOVO_PAYMENTS_STRIPE_API_KEY",
@@ -72,4 +77,5 @@ def test_a_placeholder_or_short_secret_is_named(
     run = start(service, **settings)
     assert run.returncode == EX_CONFIG, run.stderr
     [line] = run.stderr.splitlines()
-    assert line.startswith(f"rinnovo {service}: refusing to start: {named}: ")
+    assert line.startswith(f"rinnovo {service}: refusing to start: ")
+    assert named in line

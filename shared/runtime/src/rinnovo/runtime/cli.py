@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import uvicorn
+from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rinnovo.runtime.logging import configure_logging
@@ -48,8 +49,9 @@ def run_one(name: str) -> int:
         return 2
     try:
         built = plugins[name].build()
-    except InsecureSetting as exc:
-        print(f"rinnovo {name}: refusing to start: {exc}", file=sys.stderr, flush=True)
+    except (InsecureSetting, ValidationError) as exc:
+        reason = exc if isinstance(exc, InsecureSetting) else _one_line(exc)
+        print(f"rinnovo {name}: refusing to start: {reason}", file=sys.stderr, flush=True)
         return EX_CONFIG
     settings = built.runtime.settings
     configure_logging(name, settings.log_level, json=settings.log_json)
@@ -63,6 +65,13 @@ def run_one(name: str) -> int:
     )
     uvicorn.Server(config).run()
     return 0
+
+
+def _one_line(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
+        for e in exc.errors(include_url=False, include_input=False)
+    )
 
 
 def run_all() -> int:

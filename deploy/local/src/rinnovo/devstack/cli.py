@@ -95,6 +95,9 @@ def _up(args: argparse.Namespace) -> int:
             except BlockingIOError:
                 raise DevStackError(f"{data_dir} is in use by a running dev stack") from None
             shutil.rmtree(data_dir)
+    if args.kafka_sasl and (data_dir / "kafka" / "kraft" / "meta.properties").exists():
+        # The users are written when the storage is formatted, with passwords made now.
+        raise DevStackError("--kafka-sasl needs fresh data: add --reset, or another --data-dir")
     stack = LocalStack(
         data_dir,
         kafka_port=args.kafka_port,

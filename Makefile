@@ -37,7 +37,7 @@ setup: $(UV)
 	$(UV) sync --frozen
 
 run: setup
-	RINNOVO_PORTAL_DEV_MODE=true $(UV) run rinnovo-devstack up -- rinnovo run all
+	$(UV) run rinnovo-devstack up -- rinnovo run all
 
 # Debian's chromium, only when it is missing; Playwright for Python is a dev package (uv.lock).
 chromium:
@@ -84,14 +84,14 @@ format: setup
 	$(UV) run ruff format .
 
 contracts: setup
-	$(UV) run rinnovo contracts export
+	RINNOVO_DEV_MODE=true $(UV) run rinnovo contracts export
 
 servers: setup
 	$(UV) run rinnovo-devstack install
 
 bench: $(UV) servers
 	$(UV) sync --frozen --group bench
-	PYTHONPATH=bench $(UV) run --no-sync python -m rinnovo_bench $(BENCH_ARGS)
+	RINNOVO_DEV_MODE=true PYTHONPATH=bench $(UV) run --no-sync python -m rinnovo_bench $(BENCH_ARGS)
 
 bench-quick:
 	$(MAKE) bench BENCH_ARGS="--quick $(BENCH_ARGS)"

@@ -39,7 +39,7 @@ async def system(
     local_stack: LocalStack, browser_smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[System]:
     logs = tmp_path_factory.mktemp("browser") / "logs"
-    portal = {"RINNOVO_PORTAL_DEV_MODE": "true"}
+    portal: dict[str, str] = {}  # development mode, as every service of the test gets
     async with running_system(local_stack, browser_smtp, logs, portal=portal) as running:
         yield running
 

@@ -18,6 +18,7 @@ from rinnovo.contracts.topics import NOTIFIER_NOTIFICATION, topic_for
 from rinnovo.devstack.ferretdb import FerretDBServer
 from rinnovo.devstack.stack import LocalStack
 from rinnovo.notifier.adapters.repositories import Endpoints, KnownOrders, Notifications
+from rinnovo.notifier.adapters.sealed_secrets import SecretBox
 from rinnovo.notifier.bootstrap import NotifierSettings, build
 from rinnovo.notifier.channels.base import Delivery
 from rinnovo.notifier.channels.email import EmailChannel, SmtpConfig
@@ -317,7 +318,7 @@ async def test_a_crash_between_sending_and_recording_resends_with_the_same_messa
     app = NotifierApp(
         notifications=notifications,
         orders=KnownOrders(db["known_orders"]),
-        endpoints=Endpoints(db["webhook_endpoints"]),
+        endpoints=Endpoints(db["webhook_endpoints"], SecretBox.from_settings([], dev_mode=True)),
         channels={"email": channel},
         clock=clock,
         default_locale="it",

@@ -34,7 +34,8 @@ def make_portal(
     """A client of a portal built with the given settings, its APIs played by ``apis``."""
     monkeypatch.setenv("RINNOVO_AUTH_SECRET", SECRET)
 
-    def make(**settings: Any) -> httpx.AsyncClient:
+    def make(*, dev_mode: bool = False, **settings: Any) -> httpx.AsyncClient:
+        monkeypatch.setenv("RINNOVO_DEV_MODE", str(dev_mode).lower())
         built = build(PortalSettings(**settings), transport=httpx.MockTransport(apis.handle))
         return httpx.AsyncClient(
             transport=httpx.ASGITransport(built.app), base_url="https://portal.test"

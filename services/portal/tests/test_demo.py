@@ -53,6 +53,6 @@ async def test_demo_services_wait_for_the_catalog_then_cover_every_state() -> No
     (first, *_) = apis.sent("POST", "/v1/admin/services")
     scheme, token = first.headers["authorization"].split(" ")
     credentials = HTTPAuthorizationCredentials(scheme=scheme, credentials=token)
-    assert Auth(AUTH).verify(credentials).is_admin
+    assert (await Auth(AUTH).verify(credentials)).is_admin
 
     assert await seed(orders, AUTH) == 0  # a second start changes nothing

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from rinnovo.portal.testing import SECRET, FakeApis, card, csrf_token
 from rinnovo.runtime.auth import Auth, AuthSettings, issue_token
+from rinnovo.runtime.safety import InsecureSetting
 
 
 async def test_without_a_token_the_customer_is_asked_to_sign_in(
@@ -66,19 +67,14 @@ async def test_the_customers_own_token_reaches_the_apis(
     assert sent.headers["authorization"] == f"Bearer {portal.cookies['rinnovo_session']}"
 
 
-async def test_outside_development_mode_the_development_secret_signs_nobody_in(
-    make_portal: Callable[..., httpx.AsyncClient],
-    apis: FakeApis,
-    monkeypatch: pytest.MonkeyPatch,
+def test_outside_development_mode_the_portal_refuses_to_start_with_the_development_secret(
+    make_portal: Callable[..., httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A token signed with the public default secret could sign anybody in: the portal, like
+    every service, does not start with it."""
     monkeypatch.delenv("RINNOVO_AUTH_SECRET")
-    forged = issue_token(AuthSettings(), "c1", {"customer"})  # the public default secret
-    async with make_portal() as client:
-        client.cookies.set("rinnovo_session", forged)
-        answer = await client.get("/services")
-    assert answer.status_code == 401
-    assert "L'accesso non è disponibile" in answer.text
-    assert apis.requests == []
+    with pytest.raises(InsecureSetting, match="RINNOVO_AUTH_SECRET"):
+        make_portal()
 
 
 async def test_the_development_sign_in_page_does_not_exist_in_production(
@@ -115,7 +111,7 @@ async def test_in_development_mode_a_demo_customer_signs_in_with_a_minted_token(
     (sent,) = apis.sent("GET", "/v1/services")
     scheme, token = sent.headers["authorization"].split(" ", 1)
     # The minted token is one the APIs accept, for the customer chosen.
-    principal = Auth(AuthSettings(secret=SECRET)).verify(
+    principal = await Auth(AuthSettings(secret=SECRET)).verify(
         HTTPAuthorizationCredentials(scheme=scheme, credentials=token)
     )
     assert principal.subject == "demo-anna"

@@ -9,8 +9,10 @@ from rinnovo.contracts.topics import (
     PAYMENTS_PAYMENT,
 )
 from rinnovo.notifier.adapters.repositories import Endpoints, KnownOrders, Notifications
+from rinnovo.notifier.adapters.sealed_secrets import SecretBox
 from rinnovo.notifier.channels.base import CHANNELS_GROUP, Channel, ChannelContext, ChannelPlugin
 from rinnovo.notifier.deliverer import Deliverer
+from rinnovo.notifier.domain.egress import EgressPolicy
 from rinnovo.notifier.domain.locales import choose_locale
 from rinnovo.notifier.entrypoints.http import admin_router, customer_router
 from rinnovo.notifier.handlers import NotifierApp
@@ -18,6 +20,7 @@ from rinnovo.notifier.rendering import Renderer
 from rinnovo.notifier.settings import NotifierSettings
 from rinnovo.runtime.clock import Clock
 from rinnovo.runtime.plugins import BuiltService, load_plugins
+from rinnovo.runtime.safety import dev_mode_only
 from rinnovo.runtime.service import ServiceRuntime
 
 NAME = "notifier"
@@ -27,11 +30,17 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
     settings = settings or NotifierSettings()
     if choose_locale(settings.default_locale, "it") != settings.default_locale:
         raise ValueError(f"no templates for the default locale {settings.default_locale!r}")
-    runtime = ServiceRuntime(NAME, settings, clock)
+    runtime = ServiceRuntime(NAME, settings, clock)  # refuses a default auth key first
+    dev_mode_only(
+        "RINNOVO_NOTIFIER_WEBHOOK_ALLOW_LOOPBACK",
+        settings.webhook_allow_loopback,
+        settings.dev_mode,
+    )
+    box = SecretBox.from_settings(settings.webhook_secret_keys, settings.dev_mode)
     clock = runtime.clock
     db = runtime.db
     notifications = Notifications(db["notifications"])
-    endpoints = Endpoints(db["webhook_endpoints"])
+    endpoints = Endpoints(db["webhook_endpoints"], box)
     renderer = Renderer({"area_url": settings.customer_area_url, "brand": settings.brand})
     context = ChannelContext(settings=settings, renderer=renderer, endpoints=endpoints, clock=clock)
     plugins = load_plugins(CHANNELS_GROUP, settings.allowed_channels(), ChannelPlugin)  # type: ignore[type-abstract]
@@ -69,7 +78,10 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
 
     runtime.on_startup(indexes)
     http = runtime.http_app(
-        [customer_router(app, runtime.auth), admin_router(app, runtime.auth)],
+        [
+            customer_router(app, runtime.auth),
+            admin_router(app, runtime.auth, EgressPolicy(settings.webhook_allow_loopback)),
+        ],
         title="Rinnovo notifier",
         description="Customers' e-mails and integrators' webhooks: history and endpoints.",
     )

@@ -19,16 +19,30 @@ from rinnovo.payments.adapters.repositories import (
 )
 from rinnovo.payments.adapters.statement_formats import load_statement_formats
 from rinnovo.payments.adapters.stripe_gateway import StripeGateway
-from rinnovo.payments.entrypoints.http import admin_router, customer_router, public_router
+from rinnovo.payments.entrypoints.http import (
+    MAX_STATEMENT_BYTES,
+    admin_router,
+    customer_router,
+    public_router,
+)
 from rinnovo.payments.handlers import PaymentsApp, Policies
 from rinnovo.payments.methods.base import METHODS_GROUP, MethodContext, MethodPlugin
 from rinnovo.payments.scheduler import ChargeScheduler
 from rinnovo.runtime.clock import Clock
 from rinnovo.runtime.plugins import BuiltService, load_plugins
+from rinnovo.runtime.safety import InsecureSetting
 from rinnovo.runtime.service import ServiceRuntime
 from rinnovo.runtime.settings import ServiceSettings
 
 NAME = "payments"
+OFFLINE_METHODS = ("bank_transfer", "postal_slip")
+STRIPE_METHODS = ("card", "paypal", "sepa_direct_debit")
+
+
+def configured(secret: SecretStr | None) -> bool:
+    """Set, and not one of the placeholders older settings files carry."""
+    value = secret.get_secret_value().strip() if secret is not None else ""
+    return bool(value) and not value.endswith("_not_configured")
 
 
 class PaymentsSettings(ServiceSettings):
@@ -38,21 +52,41 @@ class PaymentsSettings(ServiceSettings):
     public_base_url: str = Field(
         default="http://127.0.0.1:8003", description="How customers reach this API (links)."
     )
-    methods: list[str] = Field(
-        default=["bank_transfer", "postal_slip", "card", "paypal", "sepa_direct_debit"],
-        description="Allow-list of the payment-method plugins to load.",
+    methods: list[str] | None = Field(
+        default=None,
+        description="Allow-list of the payment-method plugins to load; by default the offline "
+        "ones, and Stripe's once its keys are set.",
     )
     beneficiary_name: str = "Rinnovo S.r.l."
     beneficiary_iban: str = "IT60X0542811101000000123456"
     beneficiary_bic: str = "BPMOIT22XXX"
     postal_account: str = "000012345678"
-    stripe_api_key: SecretStr = SecretStr("sk_test_not_configured")
-    stripe_webhook_secret: SecretStr = SecretStr("whsec_not_configured")
+    stripe_api_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None, description="Signs Stripe's callbacks: whoever knows it can mark orders paid."
+    )
     stripe_api_base: str | None = Field(
         default=None, description="Another Stripe API address (a local fake in tests)."
     )
     stripe_return_url: str = "http://127.0.0.1:8003/v1/payments?order_id={order_id}"
     callback_tolerance_seconds: int = Field(default=300, ge=1)
+
+    def enabled_methods(self) -> list[str]:
+        """The methods to load. Raises ``InsecureSetting`` for a provider's method whose keys
+        are missing or placeholders: a callback signed with a known key would mark orders paid.
+        """
+        stripe_ready = configured(self.stripe_api_key) and configured(self.stripe_webhook_secret)
+        if self.methods is None:
+            return [*OFFLINE_METHODS, *(STRIPE_METHODS if stripe_ready else ())]
+        on_stripe = sorted(set(self.methods) & set(STRIPE_METHODS))
+        if on_stripe and not stripe_ready:
+            missing = "WEBHOOK_SECRET" if configured(self.stripe_api_key) else "API_KEY"
+            raise InsecureSetting(
+                f"RINNOVO_PAYMENTS_STRIPE_{missing}",
+                f"not set, or a placeholder, while {', '.join(on_stripe)} is enabled",
+            )
+        return self.methods
+
     default_retry_days: list[int] = Field(
         default=[1, 3, 7], description="Used until the product's own schedule is known."
     )
@@ -72,12 +106,14 @@ class Composed:
 
 def compose(settings: PaymentsSettings, clock: Clock | None = None) -> Composed:
     """Everything but the HTTP app: shared by the service and the command line."""
+    enabled = settings.enabled_methods()
     runtime = ServiceRuntime(NAME, settings, clock)
     clock = runtime.clock
     db = runtime.db
 
     @cache
     def stripe() -> StripeGateway:
+        assert settings.stripe_api_key is not None and settings.stripe_webhook_secret is not None
         return StripeGateway(
             api_key=settings.stripe_api_key.get_secret_value(),
             webhook_secret=settings.stripe_webhook_secret.get_secret_value(),
@@ -94,7 +130,7 @@ def compose(settings: PaymentsSettings, clock: Clock | None = None) -> Composed:
         public_base_url=settings.public_base_url.rstrip("/"),
         stripe=stripe,
     )
-    plugins = load_plugins(METHODS_GROUP, settings.methods, MethodPlugin)  # type: ignore[type-abstract]
+    plugins = load_plugins(METHODS_GROUP, enabled, MethodPlugin)  # type: ignore[type-abstract]
     app = PaymentsApp(
         payments=Payments(db["payments"]),
         reviews=Reviews(db["reviews"]),
@@ -136,6 +172,7 @@ def build(settings: PaymentsSettings | None = None, clock: Clock | None = None) 
         await ensure_indexes(app)
 
     runtime.on_startup(indexes)
+    runtime.accept_larger_bodies("/v1/admin/statements", MAX_STATEMENT_BYTES)
     http = runtime.http_app(
         [
             customer_router(app, runtime.auth),

@@ -53,8 +53,6 @@ def web_app(portal: Portal, runtime: ServiceRuntime) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if not portal.signin.configured:
-            log.warning("no token secret is set (RINNOVO_AUTH_SECRET): nobody can sign in")
         seeding = None
         if settings.dev_mode and settings.demo_data:
             seeding = asyncio.create_task(demo.seed(portal.upstreams.orders, AuthSettings()))

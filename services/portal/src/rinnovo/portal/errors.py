@@ -37,9 +37,7 @@ def _signin(portal: Portal, request: Request) -> Response:
         url = portal.settings.signin_url
         joiner = "&" if "?" in url else "?"
         return RedirectResponse(url + joiner + urlencode({"next": target}), status_code=303)
-    return portal.pages.render(
-        request, "signed_out.html", status=401, signed_in=False, configured=portal.signin.configured
-    )
+    return portal.pages.render(request, "signed_out.html", status=401, signed_in=False)
 
 
 def install(app: FastAPI, portal: Portal) -> None:

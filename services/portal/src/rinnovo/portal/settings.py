@@ -14,11 +14,8 @@ class PortalSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RINNOVO_PORTAL_", extra="ignore")
 
     http_port: int = 8000
-    dev_mode: bool = Field(
-        default=False,
-        description="Development only: a sign-in page that mints demo customers' tokens, demo "
-        "data, and the development token secret accepted.",
-    )
+    # In development mode (RINNOVO_DEV_MODE, the runtime's one switch) the portal also offers
+    # a sign-in page that mints demo customers' tokens, and creates demo data.
     demo_data: bool = Field(default=True, description="In development mode, create demo services.")
     orders_url: str = "http://127.0.0.1:8002"
     payments_url: str = "http://127.0.0.1:8003"

@@ -31,7 +31,7 @@ class Portal:
 
     async def apis(self, request: Request) -> CustomerApis:
         """The APIs as the signed-in customer (raises ``NotSignedIn``)."""
-        customer = self.signin.customer(request)
+        customer = await self.signin.customer(request)
         return CustomerApis(self.upstreams, customer.customer_id, customer.token)
 
     async def form(self, request: Request) -> FormData:

@@ -1,7 +1,7 @@
 """Integrators' webhook endpoints: where, which messages, and the secret that signs them."""
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -14,7 +14,7 @@ ALL = "*"
 class Endpoint:
     endpoint_id: str
     url: str
-    secret: str
+    secret: str = field(repr=False)
     events: tuple[str, ...]
     """Message types (templates) it receives; ``*`` for all."""
     description: str
@@ -32,12 +32,16 @@ class InvalidEndpoint(Invalid):
 def check_url(url: str, allow_plain_http: bool) -> str:
     """Signed bodies carry customers' data: https, or plain http to this machine only
     (tests, a local relay) unless the deployment allows it."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port  # both raise on a malformed authority
+    except ValueError as exc:
+        raise InvalidEndpoint("url", f"is not a valid URL ({exc})") from exc
+    if parts.scheme not in ("https", "http") or not host:
         raise InvalidEndpoint("url", "must be an absolute http(s) URL")
     if parts.username or parts.password:
         raise InvalidEndpoint("url", "must not carry credentials; the signature authenticates")
-    if parts.scheme == "http" and not (allow_plain_http or _loopback(parts.hostname)):
+    if parts.scheme == "http" and not (allow_plain_http or _loopback(host)):
         raise InvalidEndpoint("url", "must use https")
     return url
 

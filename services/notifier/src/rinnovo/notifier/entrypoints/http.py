@@ -11,6 +11,8 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AfterValidator
 
 from rinnovo.notifier.adapters.repositories import Search
+from rinnovo.notifier.domain.egress import EgressPolicy, ForbiddenDestination
+from rinnovo.notifier.domain.endpoints import InvalidEndpoint, check_url
 from rinnovo.notifier.entrypoints.schemas import (
     AdminNotificationDetailOut,
     AdminNotificationOut,
@@ -66,7 +68,16 @@ def customer_router(app: NotifierApp, auth: Auth) -> APIRouter:
     return router
 
 
-def admin_router(app: NotifierApp, auth: Auth) -> APIRouter:
+def check_destination(url: str, egress: EgressPolicy) -> None:
+    """Refuse (422) a URL that is malformed or names a non-public host, before anything else."""
+    check_url(url, allow_plain_http=True)  # well-formed first, then where it goes
+    try:
+        egress.check_url(url)
+    except ForbiddenDestination as exc:
+        raise InvalidEndpoint("url", f"must reach a public address: {exc}") from exc
+
+
+def admin_router(app: NotifierApp, auth: Auth, egress: EgressPolicy) -> APIRouter:
     router = APIRouter(prefix="/v1/admin", tags=["operators"], responses=ERRORS)
     Admin = Annotated[Principal, Depends(auth.admin)]
 
@@ -105,6 +116,7 @@ def admin_router(app: NotifierApp, auth: Auth) -> APIRouter:
 
     @router.post("/webhooks", status_code=201, summary="Register an integrator's endpoint")
     async def register(body: EndpointIn, _: Admin, response: Response) -> RegisteredEndpointOut:
+        check_destination(body.url, egress)
         endpoint = await app.register_endpoint(body.url, body.events, body.description, body.secret)
         response.headers["Location"] = f"/v1/admin/webhooks/{endpoint.endpoint_id}"
         return RegisteredEndpointOut.of(endpoint)

@@ -10,7 +10,7 @@ from rinnovo.orders.domain.orders import Order
 from rinnovo.orders.domain.pricing import OrderKind, Quote
 from rinnovo.orders.domain.schedule import Milestone
 from rinnovo.orders.domain.subscription import Subscription
-from rinnovo.orders.handlers import CartView
+from rinnovo.orders.service_layer.carts import CartView
 
 Username = Annotated[
     str,

@@ -18,7 +18,6 @@ from rinnovo.orders.domain.subscription import (
     Subscription,
 )
 from rinnovo.orders.entrypoints.schemas import (
-    AutomaticRenewalIn,
     CancelIn,
     CardOut,
     CartChange,
@@ -26,6 +25,9 @@ from rinnovo.orders.entrypoints.schemas import (
     CartOut,
     CheckoutIn,
     OrderOut,
+)
+from rinnovo.orders.entrypoints.service_schemas import (
+    AutomaticRenewalIn,
     ServiceImport,
     TimelineOut,
 )
@@ -43,6 +45,13 @@ ERRORS = COMMON_RESPONSES
 
 def customer_router(ctx: Context, auth: Auth) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["customer area"], responses=ERRORS)
+    _service_routes(router, ctx, auth)
+    _cart_routes(router, ctx, auth)
+    _order_routes(router, ctx, auth)
+    return router
+
+
+def _service_routes(router: APIRouter, ctx: Context, auth: Auth) -> None:
     Customer = Annotated[Principal, Depends(auth.customer)]
 
     @router.get("/services", summary="My services, as cards")
@@ -73,6 +82,10 @@ def customer_router(ctx: Context, auth: Auth) -> APIRouter:
             ctx, me.subject, service_id, body.enabled, body.term_years, body.payment_method
         )
         return CardOut.of(await views.service_card(ctx, me.subject, service_id))
+
+
+def _cart_routes(router: APIRouter, ctx: Context, auth: Auth) -> None:
+    Customer = Annotated[Principal, Depends(auth.customer)]
 
     @router.post("/carts", status_code=201, summary="Open a cart from a service or a product")
     async def start_cart(body: CartIn, me: Customer) -> CartOut:
@@ -118,6 +131,10 @@ def customer_router(ctx: Context, auth: Auth) -> APIRouter:
         )
         return OrderOut.of(order)
 
+
+def _order_routes(router: APIRouter, ctx: Context, auth: Auth) -> None:
+    Customer = Annotated[Principal, Depends(auth.customer)]
+
     @router.get("/orders", summary="All my orders, newest first")
     async def list_orders(me: Customer) -> list[OrderOut]:
         return [OrderOut.of(o) for o in await views.orders_of(ctx, me.subject)]
@@ -133,8 +150,6 @@ def customer_router(ctx: Context, auth: Auth) -> APIRouter:
     @router.get("/catalog/products", summary="What can be bought, as this service knows it")
     async def products(me: Customer) -> list[ProductSnapshot]:
         return await views.products_on_sale(ctx)
-
-    return router
 
 
 def admin_router(ctx: Context, auth: Auth) -> APIRouter:

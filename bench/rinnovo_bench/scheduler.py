@@ -97,7 +97,7 @@ class Bench:
         )
         service = recorded(service, (), self.policy)
         fields = {
-            **layout.SERVICES.encode(service),
+            **layout.SERVICE_CODEC.encode(service),
             layout.SERVICE_SCHEDULE.field: service.next_due_at,
             CLAIMED_UNTIL: NEVER_CLAIMED,
         }

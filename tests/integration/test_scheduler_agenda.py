@@ -133,7 +133,7 @@ async def test_what_the_agenda_missed_the_full_query_finds(
     # Stored, but never noted: as if its note had been lost.
     s = recorded(s, (), policy)
     fields = {
-        **layout.SERVICES.encode(s),
+        **layout.SERVICE_CODEC.encode(s),
         layout.SERVICE_SCHEDULE.field: s.next_due_at,
         CLAIMED_UNTIL: NEVER_CLAIMED,
     }

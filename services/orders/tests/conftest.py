@@ -191,11 +191,11 @@ class Orders:
 
 
 def in_memory(clock: FixedClock) -> Orders:
-    services = MemoryAggregates(layout.SERVICES, schedule=layout.SERVICE_SCHEDULE)
+    services = MemoryAggregates(layout.SERVICE_CODEC, schedule=layout.SERVICE_SCHEDULE)
     orders = MemoryAggregates(
-        layout.ORDERS, schedule=layout.ORDER_SCHEDULE, unique=layout.ORDER_UNIQUE
+        layout.ORDER_CODEC, schedule=layout.ORDER_SCHEDULE, unique=layout.ORDER_UNIQUE
     )
-    cart_store: MemoryAggregates[Cart] = MemoryAggregates(layout.CARTS)
+    cart_store: MemoryAggregates[Cart] = MemoryAggregates(layout.CART_CODEC)
     products = MemoryReplica[Any]()
     codes = MemoryReplica[Any]()
     seed = read_seed()

@@ -90,6 +90,7 @@ def compose(settings: OrdersSettings, clock: Clock | None = None) -> Composed:
         (kept.service_agenda, kept.order_agenda),
         interval_seconds=settings.scheduler_interval_seconds,
         full_sweep_seconds=settings.scheduler_full_sweep_seconds,
+        metrics=runtime.metrics,
     )
     return Composed(runtime, context, kept, scheduler)
 

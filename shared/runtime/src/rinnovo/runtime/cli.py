@@ -16,25 +16,9 @@ import sys
 from pathlib import Path
 
 import uvicorn
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rinnovo.runtime.logging import configure_logging
-from rinnovo.runtime.plugins import SERVICES_GROUP, ServicePlugin, load_plugins
-
-
-class RunnerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RINNOVO_", extra="ignore")
-
-    services: str = "catalog,orders,payments,notifier"
-    """Comma-separated allow-list of the services this deployment runs."""
-
-    def allowed(self) -> list[str]:
-        return [s.strip() for s in self.services.split(",") if s.strip()]
-
-
-def allowed_services() -> dict[str, ServicePlugin]:
-    allowed = RunnerSettings().allowed()
-    return load_plugins(SERVICES_GROUP, allowed, ServicePlugin)  # type: ignore[type-abstract]
+from rinnovo.runtime.plugins import allowed_services
 
 
 def run_one(name: str) -> int:

@@ -28,14 +28,14 @@ def _cart_fields(cart: Cart) -> dict[str, Any]:
     return {"customer_id": cart.customer_id}
 
 
-SERVICES = StateCodec(Subscription, _service_fields)
+SERVICE_CODEC = StateCodec(Subscription, _service_fields)
 SERVICE_SCHEDULE: Schedule[Subscription] = Schedule(lambda s: s.next_due_at)
 """Its next milestone (reminder, automatic renewal, expiry, window warning, deactivation)."""
 
-ORDERS = StateCodec(Order, _order_fields)
+ORDER_CODEC = StateCodec(Order, _order_fields)
 ORDER_SCHEDULE: Schedule[Order] = Schedule(lambda o: o.cancel_unpaid_at)
 """Unpaid at the end of its payment due day, an order is cancelled."""
 ORDER_UNIQUE = ("open_slot",)
 """At most one renewal or reactivation awaiting payment per service."""
 
-CARTS = StateCodec(Cart, _cart_fields)
+CART_CODEC = StateCodec(Cart, _cart_fields)

@@ -48,18 +48,18 @@ def stores(db: AsyncDatabase[dict[str, Any]], clock: Clock) -> Stores:
     return Stores(
         services=MongoAggregates(
             db["services"],
-            layout.SERVICES,
+            layout.SERVICE_CODEC,
             schedule=layout.SERVICE_SCHEDULE,
             notice=service_agenda.notice,
         ),
         orders=MongoAggregates(
             db["orders"],
-            layout.ORDERS,
+            layout.ORDER_CODEC,
             schedule=layout.ORDER_SCHEDULE,
             unique=layout.ORDER_UNIQUE,
             notice=order_agenda.notice,
         ),
-        carts=MongoAggregates(db["carts"], layout.CARTS),
+        carts=MongoAggregates(db["carts"], layout.CART_CODEC),
         service_agenda=service_agenda,
         order_agenda=order_agenda,
     )

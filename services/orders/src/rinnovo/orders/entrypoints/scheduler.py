@@ -22,6 +22,7 @@ import structlog
 from rinnovo.orders.adapters.agenda import MINUTE, Agenda, minute_of
 from rinnovo.orders.service_layer import cancellation, milestones
 from rinnovo.orders.service_layer.context import Context
+from rinnovo.runtime.metrics import Metrics
 from rinnovo.runtime.sweeps import SweepLoop
 
 log = structlog.get_logger(__name__)
@@ -48,6 +49,7 @@ class Scheduler:
         lease: timedelta = timedelta(seconds=60),
         batch: int = 1000,
         full_sweep_seconds: float = 600.0,
+        metrics: Metrics | None = None,
     ) -> None:
         """``agendas``: of services and of orders; without them every sweep is the full
         query (a store with a range index needs no agenda)."""
@@ -57,7 +59,11 @@ class Scheduler:
         self.batch = batch
         self.full_sweep_seconds = full_sweep_seconds
         self._loop = SweepLoop(
-            self.sweep, name="milestones", interval_seconds=interval_seconds, batch=batch
+            self.sweep,
+            name="milestones",
+            interval_seconds=interval_seconds,
+            batch=batch,
+            metrics=metrics,
         )
         self.run = self._loop.run
         self.wake = self._loop.wake

@@ -5,6 +5,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol, TypeVar
 
 from rinnovo.contracts import Event
 from rinnovo.contracts.catalog import ConventionCodeSnapshot, ProductPolicy, ProductSnapshot
@@ -61,22 +62,29 @@ class Context:
         return found
 
     async def own_service(self, customer_id: str, service_id: str) -> Stored[Subscription]:
-        found = await self.services.get(service_id)
-        if found is None or found.value.customer_id != customer_id:
-            raise NotFound(f"no service {service_id!r}")
-        return found
+        return await _own(self.services, customer_id, service_id, "service")
 
     async def own_order(self, customer_id: str, order_id: str) -> Stored[Order]:
-        found = await self.orders.get(order_id)
-        if found is None or found.value.customer_id != customer_id:
-            raise NotFound(f"no order {order_id!r}")
-        return found
+        return await _own(self.orders, customer_id, order_id, "order")
 
     async def own_cart(self, customer_id: str, cart_id: str) -> Stored[Cart]:
-        found = await self.carts.get(cart_id)
-        if found is None or found.value.customer_id != customer_id:
-            raise NotFound(f"no cart {cart_id!r}")
-        return found
+        return await _own(self.carts, customer_id, cart_id, "cart")
+
+
+class Owned(Protocol):
+    @property
+    def customer_id(self) -> str: ...
+
+
+OwnedT = TypeVar("OwnedT", bound=Owned)
+
+
+async def _own(changes: Changes[OwnedT], customer_id: str, id_: str, what: str) -> Stored[OwnedT]:
+    """A customer's own thing; another's looks as if it did not exist."""
+    found = await changes.get(id_)
+    if found is None or found.value.customer_id != customer_id:
+        raise NotFound(f"no {what} {id_!r}")
+    return found
 
 
 def timeline_entry(event: Event) -> TimelineEntry:

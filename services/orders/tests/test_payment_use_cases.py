@@ -99,16 +99,16 @@ async def test_pay_then_cancel_and_cancel_then_pay_end_consistently(orders: Orde
 
 
 async def test_a_payment_after_deactivation_is_refused_not_applied(orders: Orders) -> None:
-    service = await orders.import_service("ann", expiry_date=rome_date(orders.clock.now()))
+    expiry = rome_date(orders.clock.now()) - timedelta(days=50)
+    await orders.import_service("ann", status=Status.EXPIRED, expiry_date=expiry)
     placed = await orders.order("ann", OrderKind.REACTIVATION, service_id="svc-ann")
-    assert service.expiry_date is not None
-    await orders.travel_to(end_of_rome_day(service.expiry_date + timedelta(days=60)))
+    await orders.travel_to(end_of_rome_day(expiry + timedelta(days=60)))
     assert (await orders.service("svc-ann")).status is Status.DEACTIVATED
-    # Registered after the deactivation (the order itself was cancelled as unpaid before).
-    await orders.pay(placed)
+    await orders.pay(placed)  # registered after the deactivation
     [refused] = orders.events("orders.order.payment_refused")
-    assert refused.payload.reason.value in ("order_cancelled", "service_deactivated")
+    assert refused.payload.reason.value == "service_deactivated"
     assert (await orders.service("svc-ann")).status is Status.DEACTIVATED
+    assert (await orders.order_now(placed.order_id)).status is OrderStatus.AWAITING_PAYMENT
 
 
 async def test_a_payment_for_an_unknown_order_is_poison(orders: Orders) -> None:

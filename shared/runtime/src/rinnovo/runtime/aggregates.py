@@ -1,4 +1,5 @@
-"""Version-guarded single-document writes that carry their events and their inbox.
+"""Version-guarded single-document writes that carry their events and their inbox: the
+document layout under ``rinnovo.runtime.changes``, the one way services change aggregates.
 
 Every state change of an aggregate is one ``update_one`` that, together:
 - checks the version it read (optimistic concurrency; no lost updates),
@@ -45,24 +46,60 @@ def already_processed(doc: Mapping[str, Any] | None, event_id: str) -> bool:
     return doc is not None and event_id in doc.get(INBOX, ())
 
 
+def new_document(
+    aggregate_id: str,
+    state: Mapping[str, Any],
+    events: Sequence[Event] = (),
+    causes: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The document of a new aggregate: at version 1, or the number of its first events."""
+    doc: dict[str, Any] = {
+        "_id": aggregate_id,
+        **state,
+        VERSION: max(1, len(events)),
+        OUTBOX: [Record.of(e).to_document() for e in events],
+        INBOX: list(causes),
+    }
+    if events:
+        doc[PENDING] = True
+    return doc
+
+
+def guarded_update(
+    aggregate_id: str,
+    expected_version: int,
+    state: Mapping[str, Any],
+    events: Sequence[Event] = (),
+    causes: Sequence[str] = (),
+) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """Filter and update of a change over ``expected_version``, and the version it gives."""
+    version = expected_version + max(1, len(events))
+    filter_: dict[str, Any] = {"_id": aggregate_id, VERSION: expected_version}
+    set_: dict[str, Any] = {**state, VERSION: version}
+    push: dict[str, Any] = {}
+    if events:
+        set_[PENDING] = True
+        push[OUTBOX] = {"$each": [Record.of(e).to_document() for e in events]}
+    if causes:
+        filter_[INBOX] = {"$ne": causes[0]} if len(causes) == 1 else {"$nin": list(causes)}
+        push[INBOX] = {"$each": list(causes), "$slice": -INBOX_SIZE}
+    update_doc: dict[str, Any] = {"$set": set_}
+    if push:
+        update_doc["$push"] = push
+    return filter_, update_doc, version
+
+
 async def insert(
     collection: AsyncCollection[dict[str, Any]], aggregate_id: str, change: Change
 ) -> int:
     """Create an aggregate at version 1 (or the number of its first events)."""
-    version = max(1, len(change.events))
-    doc: dict[str, Any] = {
-        "_id": aggregate_id,
-        **change.state,
-        VERSION: version,
-        OUTBOX: [Record.of(e).to_document() for e in change.events],
-        INBOX: [change.caused_by] if change.caused_by else [],
-    }
-    if change.events:
-        doc[PENDING] = True
+    causes = [change.caused_by] if change.caused_by else []
+    doc = new_document(aggregate_id, change.state, change.events, causes)
     try:
         await collection.insert_one(doc)
     except DuplicateKeyError as exc:
         raise VersionConflict(aggregate_id) from exc
+    version: int = doc[VERSION]
     return version
 
 
@@ -73,19 +110,10 @@ async def update(
     change: Change,
 ) -> int:
     """Apply a change if the aggregate is still at ``expected_version``; returns the new one."""
-    version = expected_version + max(1, len(change.events))
-    filter_: dict[str, Any] = {"_id": aggregate_id, VERSION: expected_version}
-    set_: dict[str, Any] = {**change.state, VERSION: version}
-    push: dict[str, Any] = {}
-    if change.events:
-        set_[PENDING] = True
-        push[OUTBOX] = {"$each": [Record.of(e).to_document() for e in change.events]}
-    if change.caused_by:
-        filter_[INBOX] = {"$ne": change.caused_by}
-        push[INBOX] = {"$each": [change.caused_by], "$slice": -INBOX_SIZE}
-    update_doc: dict[str, Any] = {"$set": set_}
-    if push:
-        update_doc["$push"] = push
+    causes = [change.caused_by] if change.caused_by else []
+    filter_, update_doc, version = guarded_update(
+        aggregate_id, expected_version, change.state, change.events, causes
+    )
     result = await collection.update_one(filter_, update_doc)
     if result.matched_count == 0:
         raise VersionConflict(aggregate_id)

@@ -17,29 +17,13 @@ from pathlib import Path
 
 import uvicorn
 from pydantic import ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rinnovo.runtime.logging import configure_logging
-from rinnovo.runtime.plugins import SERVICES_GROUP, ServicePlugin, load_plugins
+from rinnovo.runtime.plugins import allowed_services
 from rinnovo.runtime.safety import InsecureSetting
 
 EX_CONFIG = 78
 """The exit status of a service refused to start by its settings (sysexits' EX_CONFIG)."""
-
-
-class RunnerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RINNOVO_", extra="ignore")
-
-    services: str = "catalog,orders,payments,notifier,portal"
-    """Comma-separated allow-list of the services this deployment runs."""
-
-    def allowed(self) -> list[str]:
-        return [s.strip() for s in self.services.split(",") if s.strip()]
-
-
-def allowed_services() -> dict[str, ServicePlugin]:
-    allowed = RunnerSettings().allowed()
-    return load_plugins(SERVICES_GROUP, allowed, ServicePlugin)  # type: ignore[type-abstract]
 
 
 def run_one(name: str) -> int:

@@ -1,6 +1,7 @@
 """Domain objects to and from MongoDB documents, through pydantic's dataclass support."""
 
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter
 
@@ -21,5 +22,22 @@ def to_document(obj: object) -> dict[str, Any]:
     return dumped
 
 
-def from_document(cls: type[T], doc: dict[str, Any]) -> T:
+def from_document(cls: type[T], doc: Mapping[str, Any]) -> T:
     return _adapter(cls).validate_python(doc)
+
+
+class StateCodec(Generic[T]):
+    """An aggregate's state under ``state``, beside top-level copies of the fields its
+    indexes and queries need (``indexed``)."""
+
+    def __init__(
+        self, model: type[T], indexed: Callable[[T], dict[str, Any]] = lambda _: {}
+    ) -> None:
+        self.model = model
+        self._indexed = indexed
+
+    def encode(self, value: T) -> dict[str, Any]:
+        return {"state": to_document(value), **self._indexed(value)}
+
+    def decode(self, doc: Mapping[str, Any]) -> T:
+        return from_document(self.model, doc["state"])

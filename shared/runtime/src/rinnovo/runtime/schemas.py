@@ -36,7 +36,7 @@ def contract_files() -> Iterator[tuple[Path, dict[str, Any]]]:
 
 
 def asyncapi_files() -> Iterator[tuple[Path, dict[str, Any]]]:
-    from rinnovo.runtime.cli import allowed_services
+    from rinnovo.runtime.plugins import allowed_services
 
     for name, plugin in allowed_services().items():
         built = plugin.build()

@@ -1,0 +1,1 @@
+"""Test support shared by every service's tests; no service depends on it at run time."""

@@ -170,7 +170,7 @@ def _publishable(model: Version, published: list[Version]) -> tuple[Version | No
         if model.number < latest:
             return None, [f"{model.label}: version {latest} is published; the code went back"]
         return None, []
-    label = f"{model.topic} {model.event_type} (the model, schema_version {model.number})"
+    label = _model_label(model)
     problems = transitive_problems(label, model.schema, published)
     if same is not None:
         problems.insert(
@@ -181,6 +181,10 @@ def _publishable(model: Version, published: list[Version]) -> tuple[Version | No
     elif model.number != latest + 1:
         problems.insert(0, f"{label}: the next version of this event is {latest + 1}")
     return (model if same is None else None), problems
+
+
+def _model_label(model: Version) -> str:
+    return f"{model.topic} {model.event_type} (the model, schema_version {model.number})"
 
 
 def model_problems(versions: Versions) -> list[str]:
@@ -261,11 +265,13 @@ def consumer_problems(versions: Versions, views: Views) -> list[str]:
             reader = resolve(view.model_json_schema(mode="validation"))
             published = versions.get((topic, event_type), [])
             model = current[topic, event_type]
-            unpublished = [] if any(v.schema == model.schema for v in published) else [model]
-            for version in [*published, *unpublished]:
-                for finding in unreadable(resolve(version.schema), reader):
+            schemas = [(v.label, v.schema) for v in published]
+            if not any(v.schema == model.schema for v in published):
+                schemas.append((_model_label(model), model.schema))
+            for label, schema in schemas:
+                for finding in unreadable(resolve(schema), reader):
                     problems.append(
                         f"{service} reads {event_type} ({view.__name__}), and "
-                        f"{version.label} breaks it: {finding.describe(Direction.VIEW)}"
+                        f"{label} breaks it: {finding.describe(Direction.VIEW)}"
                     )
     return problems

@@ -14,12 +14,13 @@ BENCH_ARGS ?=
 
 help:
 	@echo "make run        set up and run the whole system on local Kafka + FerretDB"
+	@echo "                (REGISTRY=1: also a local schema registry, Apicurio Registry)"
 	@echo "make test       set up and run every test (unit, contract, integration)"
 	@echo "make unit       only the tests that need no server"
 	@echo "make e2e        only the whole-system journeys and fault tests (tests/e2e)"
 	@echo "make lint       ruff and mypy"
-	@echo "make contracts  export JSON Schemas and AsyncAPI documents"
-	@echo "make servers    install the local Kafka and FerretDB (done on demand anyway)"
+	@echo "make contracts  export JSON Schemas and AsyncAPI documents, publish compatible versions"
+	@echo "make servers    install the local Kafka, FerretDB and schema registry (done on demand anyway)"
 	@echo "make bench      benchmarks on the real servers (BENCH_ARGS=--quick for a smoke run)"
 
 $(UV):
@@ -30,7 +31,7 @@ setup: $(UV)
 	$(UV) sync --frozen
 
 run: setup
-	$(UV) run rinnovo-devstack up -- rinnovo run all
+	$(UV) run rinnovo-devstack up $(if $(REGISTRY),--registry) -- rinnovo run all
 
 test: setup servers
 	cd deploy/local/ferretdb && CGO_ENABLED=0 go test ./...
@@ -54,6 +55,8 @@ format: setup
 	$(UV) run ruff check --fix .
 	$(UV) run ruff format .
 
+# Writes the exports and publishes each changed event as the version its class declares, if
+# that version is compatible with every earlier one; fails naming field and rule otherwise.
 contracts: setup
 	$(UV) run rinnovo contracts export
 

@@ -1,12 +1,13 @@
 """``rinnovo-devstack``: run the local Kafka + MongoDB-wire stack for development.
 
     rinnovo-devstack up [--kafka-port N] [--mongo-port N] [--data-dir DIR] [--env-file FILE]
-                        [-- COMMAND...]
+                        [--registry] [-- COMMAND...]
     rinnovo-devstack install
 
 ``up`` prints ``KAFKA_BOOTSTRAP_SERVERS=...`` and ``MONGODB_URL=...`` once both answer, then
 runs until Ctrl-C or SIGTERM and stops the servers cleanly. Given a command, it runs it with
-those variables set and stops the servers when it ends (``make run`` does this).
+those variables set and stops the servers when it ends (``make run`` does this). With
+``--registry`` it also starts a schema registry and prints ``SCHEMA_REGISTRY_URL=...``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from rinnovo.devstack._paths import cache_dir, default_data_dir
 from rinnovo.devstack.errors import DevStackError
 from rinnovo.devstack.ferretdb import ferretdb_version
 from rinnovo.devstack.kafka import kafka_version
+from rinnovo.devstack.registry import registry_version
 from rinnovo.devstack.stack import LocalStack, install_all
 
 log = logging.getLogger("rinnovo.devstack")
@@ -64,12 +66,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for readiness")
     up.add_argument(
+        "--registry", action="store_true", help="also a schema registry (Apicurio Registry)"
+    )
+    up.add_argument(
         "command",
         nargs=argparse.REMAINDER,
         help="after `--`: a command to run with the stack's variables; the stack stops with it",
     )
 
-    commands.add_parser("install", help="download/build the servers into the cache and exit")
+    commands.add_parser(
+        "install", help="download/build the servers and the registry into the cache and exit"
+    )
     commands.add_parser("info", help="print versions and cache location")
     return parser
 
@@ -88,6 +95,7 @@ def _up(args: argparse.Namespace) -> int:
         kafka_port=args.kafka_port,
         mongo_port=args.mongo_port,
         ready_timeout=args.timeout,
+        registry=args.registry,
     )
     started = time.monotonic()
     with stack:
@@ -101,7 +109,7 @@ def _up(args: argparse.Namespace) -> int:
             time.monotonic() - started,
             data_dir,
         )
-        servers = [server for server in (stack.kafka, stack.ferretdb) if server is not None]
+        servers = [s for s in (stack.kafka, stack.ferretdb, stack.registry) if s is not None]
         command = args.command[1:] if args.command[:1] == ["--"] else args.command
         child = subprocess.Popen(command, env={**os.environ, **stack.env()}) if command else None
         try:
@@ -141,9 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "install":
             started = time.monotonic()
-            install_all()
+            install_all(registry=True)
             log.info(
-                "Kafka and FerretDB installed in %s (%.1fs)",
+                "Kafka, FerretDB and the schema registry installed in %s (%.1fs)",
                 cache_dir(),
                 time.monotonic() - started,
             )
@@ -151,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "info":
             print(f"kafka {kafka_version()}")
             print(f"ferretdb {ferretdb_version()}")
+            print(f"apicurio-registry {registry_version()}")
             print(f"cache {cache_dir()}")
             print(f"data {default_data_dir()}")
             return 0

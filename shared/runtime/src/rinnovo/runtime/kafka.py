@@ -2,7 +2,7 @@
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -73,9 +73,15 @@ async def ensure_topics(infra: InfraSettings, specs: Iterable[TopicSpec]) -> Non
 class BrokerPublisher:
     """Publishes outbox records through the broker's idempotent producer."""
 
-    def __init__(self, broker: KafkaBroker, topic_prefix: str = "") -> None:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        topic_prefix: str = "",
+        stamp: Callable[[Record], Mapping[str, str]] = lambda _: {},
+    ) -> None:
         self._broker = broker
         self._prefix = topic_prefix
+        self._stamp = stamp  # headers added on the way out (the registry's schema id)
 
     async def publish(self, records: Sequence[Record]) -> None:
         # Send all, then wait for every acknowledgement: one round trip per batch, and the
@@ -85,7 +91,7 @@ class BrokerPublisher:
                 r.value,
                 self._prefix + r.topic,
                 key=r.key.encode(),
-                headers=dict(r.headers),
+                headers={**r.headers, **self._stamp(r)},
                 no_confirm=True,
             )
             for r in records

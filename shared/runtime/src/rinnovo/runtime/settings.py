@@ -19,6 +19,9 @@ class InfraSettings(BaseSettings):
     kafka_topic_prefix: str = Field(
         default="", description="Prepended to every topic name: one cluster, several stacks."
     )
+    schema_registry_url: str = Field(
+        default="", description="Confluent-compatible schema registry API; none if empty."
+    )
 
 
 class ServiceSettings(BaseSettings):

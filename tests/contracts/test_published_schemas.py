@@ -1,6 +1,7 @@
 """The published event catalog: committed exports match the code, the store of published
 versions is whole, every version reads every other, every consumer's view is satisfied."""
 
+import shutil
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,7 +14,12 @@ from rinnovo.contracts.envelope import Contract, Event
 from rinnovo.contracts.orders import OrderKind
 from rinnovo.contracts.views import EventView, View
 from rinnovo.runtime.compatibility import Direction, Finding, resolve, unreadable
-from rinnovo.runtime.published import read_versions
+from rinnovo.runtime.published import (
+    PUBLISHED_DIR,
+    integrity_problems,
+    read_versions,
+    version_path,
+)
 from rinnovo.runtime.schemas import (
     consumer_problems,
     consumer_views,
@@ -166,3 +172,17 @@ def test_a_view_of_an_unknown_event_is_reported() -> None:
 def test_every_event_reads_itself(event: type[Event]) -> None:
     schema = resolve(event_schema(event))
     assert unreadable(schema, schema) == []
+
+
+def test_without_git_the_manifest_still_finds_an_edited_or_removed_version(
+    tmp_path: Path,
+) -> None:
+    shutil.copytree(ROOT / PUBLISHED_DIR, tmp_path / PUBLISHED_DIR)
+    paid = version_path("orders.order.v1", "orders.order.paid", 1)
+    (tmp_path / paid).write_text((tmp_path / paid).read_text().replace("Paid At", "Paid at"))
+    placed = version_path("orders.order.v1", "orders.order.placed", 1)
+    (tmp_path / placed).unlink()
+    assert sorted(integrity_problems(tmp_path)) == [
+        f"{paid}: published version edited; published versions never change",
+        f"{placed}: published version removed; published versions stay",
+    ]

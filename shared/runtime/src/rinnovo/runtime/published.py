@@ -113,9 +113,23 @@ def _numbering_problems(root: Path) -> list[str]:
 
 def _history_problems(root: Path) -> list[str]:
     """What the clone's git history says: commits and uncommitted changes that edited or
-    removed a published file or a manifest line. Nothing to say outside a git work tree."""
-    if _git(root, "rev-parse", "--verify", "--quiet", "HEAD") is None:
+    removed a published file or a manifest line. Nothing to say outside a git work tree (the
+    manifest still speaks there); a clone's history starts where the clone does."""
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", "HEAD")
+    except HistoryUnreadable:
         return []
+    try:
+        return _history(root)
+    except HistoryUnreadable as exc:
+        return [f"{PUBLISHED_DIR}: the git history cannot be read ({exc})"]
+
+
+class HistoryUnreadable(RuntimeError):
+    pass
+
+
+def _history(root: Path) -> list[str]:
     folder, manifest = str(PUBLISHED_DIR), str(MANIFEST)
     files = (
         _git(root, "log", *_PER_COMMIT, "--name-status", "--no-renames", "--", folder),
@@ -143,22 +157,24 @@ def _history_problems(root: Path) -> list[str]:
 _PER_COMMIT = ("--format=commit %H", "--diff-merges=first-parent")
 
 
-def _by_commit(output: str | None) -> Iterator[tuple[str, str]]:
+def _by_commit(output: str) -> Iterator[tuple[str, str]]:
     """The lines of a ``git log`` (or, without commit lines, ``git diff``) output, each with
     the commit it belongs to."""
     commit = "uncommitted changes"
-    for line in (output or "").splitlines():
+    for line in output.splitlines():
         if line.startswith("commit "):
             commit = f"commit {line.split()[1][:12]}"
         else:
             yield commit, line
 
 
-def _git(root: Path, *args: str) -> str | None:
+def _git(root: Path, *args: str) -> str:
     try:
         done = subprocess.run(
             ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60
         )
-    except FileNotFoundError:
-        return None
-    return done.stdout if done.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise HistoryUnreadable(str(exc)) from exc
+    if done.returncode != 0:
+        raise HistoryUnreadable(f"git {args[0]}: {done.stderr.strip() or done.returncode}")
+    return done.stdout

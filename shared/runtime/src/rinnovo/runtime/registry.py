@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
+import stamina
 import structlog
 
 from rinnovo.contracts import TopicSpec
@@ -51,39 +52,56 @@ class SchemaRegistry:
 
     async def register(self, subject: str, schema: Mapping[str, Any]) -> int:
         """Register ``schema`` under ``subject`` (the same schema again returns its id)."""
-        response = await self._client.post(
-            f"subjects/{subject}/versions",
-            json={"schemaType": "JSON", "schema": json.dumps(schema, sort_keys=True)},
-        )
+        response = await self._send("POST", f"subjects/{subject}/versions", _body(schema))
         if response.status_code in (409, 422):
             raise SchemaRefused(f"{subject}: {response.text}")
-        response.raise_for_status()
         schema_id: int = response.json()["id"]
         # After the first version exists: some registries know no subject before that.
         await self.set_compatibility(subject, COMPATIBILITY)
         return schema_id
 
     async def set_compatibility(self, subject: str, level: str) -> None:
-        response = await self._client.put(f"config/{subject}", json={"compatibility": level})
-        response.raise_for_status()
+        await self._send("PUT", f"config/{subject}", {"compatibility": level})
+
+    async def compatibility(self, subject: str) -> str:
+        response = await self._send("GET", f"config/{subject}")
+        level: str = response.json()["compatibilityLevel"]
+        return level
 
     async def compatible(self, subject: str, schema: Mapping[str, Any]) -> bool:
         """Whether the subject's compatibility rule accepts ``schema`` as a next version."""
-        response = await self._client.post(
-            f"compatibility/subjects/{subject}/versions/latest",
-            json={"schemaType": "JSON", "schema": json.dumps(schema, sort_keys=True)},
-        )
-        if response.status_code in (409, 422):
-            return False
-        response.raise_for_status()
-        return bool(response.json()["is_compatible"])
+        path = f"compatibility/subjects/{subject}/versions/latest"
+        response = await self._send("POST", path, _body(schema))
+        return response.status_code not in (409, 422) and bool(response.json()["is_compatible"])
 
     async def schema(self, schema_id: int) -> dict[str, Any]:
         """The schema registered with ``schema_id``."""
-        response = await self._client.get(f"schemas/ids/{schema_id}")
-        response.raise_for_status()
+        response = await self._send("GET", f"schemas/ids/{schema_id}")
         found: dict[str, Any] = json.loads(response.json()["schema"])
         return found
+
+    async def _send(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        """One request; a refusal (409, 422) is returned, other errors raised. A registry not
+        there yet, or failing (Apicurio's in-memory store trips on concurrent first
+        registrations), is asked again: every request here is idempotent."""
+        async for attempt in stamina.retry_context(
+            on=_worth_retrying, attempts=6, wait_initial=0.2, timeout=60.0
+        ):
+            with attempt:
+                response = await self._client.request(method, path, json=body)
+                if response.status_code not in (409, 422):
+                    response.raise_for_status()
+        return response
+
+
+def _body(schema: Mapping[str, Any]) -> dict[str, str]:
+    return {"schemaType": "JSON", "schema": json.dumps(schema, sort_keys=True)}
+
+
+def _worth_retrying(exc: Exception) -> bool:
+    if isinstance(exc, httpx.HTTPStatusError):
+        return exc.response.status_code >= 500
+    return isinstance(exc, httpx.TransportError)
 
 
 class SchemaIds:

@@ -20,6 +20,9 @@ from pathlib import Path
 
 import pytest
 
+# The first test waits for every edit's child processes (seconds each, more on a busy machine).
+pytestmark = pytest.mark.timeout(900)
+
 ROOT = Path(__file__).resolve().parents[2]
 ORDERS = Path("shared/contracts/src/rinnovo/contracts/orders.py")
 PAID_SCHEMA = "shared/contracts/published/orders.order.v1/orders.order.paid"

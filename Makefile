@@ -9,8 +9,13 @@ UV_HOME ?= $(or $(RINNOVO_CACHE_DIR),$(HOME)/.cache/rinnovo)/uv-$(UV_VERSION)
 UV := $(UV_HOME)/bin/uv
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+N ?= 10
+# The browser tests drive Debian's Chromium (Playwright's own browser builds cannot be
+# downloaded here); root installs it, anyone else through sudo.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup run test unit integration e2e lint format contracts servers clean-data bench bench-quick
+.PHONY: help setup run test unit integration e2e faults-soak lint format contracts servers clean-data bench bench-quick chromium browser portal-screenshots
 
 help:
 	@echo "make run        set up and run the whole system on local Kafka + FerretDB"
@@ -18,6 +23,8 @@ help:
 	@echo "make test       set up and run every test (unit, contract, integration)"
 	@echo "make unit       only the tests that need no server"
 	@echo "make e2e        only the whole-system journeys and fault tests (tests/e2e)"
+	@echo "make faults-soak N=10   the fault tests N times in a row; how many passed"
+	@echo "make browser    only the portal's tests in Chromium (tests/browser)"
 	@echo "make lint       ruff and mypy"
 	@echo "make contracts  export JSON Schemas and AsyncAPI documents, publish compatible versions"
 	@echo "make servers    install the local Kafka, FerretDB and schema registry (done on demand anyway)"
@@ -31,9 +38,22 @@ setup: $(UV)
 	$(UV) sync --frozen
 
 run: setup
-	$(UV) run rinnovo-devstack up $(if $(REGISTRY),--registry) -- rinnovo run all
+	RINNOVO_PORTAL_DEV_MODE=true $(UV) run rinnovo-devstack up $(if $(REGISTRY),--registry) -- rinnovo run all
 
-test: setup servers
+# Debian's chromium, only when it is missing; Playwright for Python is a dev package (uv.lock).
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+browser: setup servers chromium
+	$(UV) run pytest -m browser $(PYTEST_ARGS)
+
+# The screenshots of docs/portal.md, taken by the browser tests themselves.
+portal-screenshots: setup servers chromium
+	RINNOVO_PORTAL_SCREENSHOTS=$(CURDIR)/docs/portal $(UV) run pytest tests/browser/test_every_page.py $(PYTEST_ARGS)
+
+test: setup servers chromium
 	cd deploy/local/ferretdb && CGO_ENABLED=0 go test ./...
 	$(UV) run pytest $(PYTEST_ARGS)
 
@@ -45,6 +65,15 @@ integration: setup servers
 
 e2e: setup servers
 	$(UV) run pytest -m e2e $(PYTEST_ARGS)
+
+# Not part of CI: a flaky fault test shows itself only over many runs.
+faults-soak: setup servers
+	@passed=0; for i in $$(seq 1 $(N)); do \
+	  if $(UV) run pytest tests/e2e/test_faults.py -q -p no:cacheprovider $(PYTEST_ARGS); \
+	  then passed=$$((passed + 1)); fi; \
+	  echo "faults-soak: run $$i of $(N) done, $$passed passed"; \
+	done; \
+	echo "faults-soak: $$passed of $(N) runs passed"; test $$passed -eq $(N)
 
 lint: setup
 	$(UV) run ruff check .

@@ -1,29 +1,26 @@
 """The ``schema_id`` header: stamped from the registered ids where a registry is configured,
 absent (records exactly as before) where none is."""
 
-import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from rinnovo.contracts.panel import UsageReported, UsageReportedPayload
 from rinnovo.runtime.events import Record, new_event
-from rinnovo.runtime.kafka import BrokerPublisher
+from rinnovo.runtime.kafka import OutboxPublisher
+from rinnovo.runtime.producer import Message
 from rinnovo.runtime.registry import SCHEMA_ID_HEADER, SchemaIds, subject
 
 AT = datetime(2026, 3, 1, tzinfo=UTC)
 
 
-class Broker:
-    """Records what would be published (a unit test: no Kafka here)."""
+class Producer:
+    """Records what would be sent (a unit test: no Kafka here)."""
 
     def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
+        self.sent: list[Message] = []
 
-    async def publish(self, value: bytes, topic: str, **options: Any) -> asyncio.Future[None]:
-        self.sent.append({"topic": topic, **options})
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        return done
+    async def send_all(self, messages: Sequence[Message]) -> None:
+        self.sent.extend(messages)
 
 
 def record() -> Record:
@@ -40,20 +37,21 @@ def record() -> Record:
 
 
 async def test_a_registered_type_gets_its_schema_id() -> None:
-    broker = Broker()
+    producer = Producer()
     ids = SchemaIds({"panel.usage.reported": 42})
-    await BrokerPublisher(broker, "p.", ids.headers).publish([record()])  # type: ignore[arg-type]
-    [sent] = broker.sent
-    assert sent["topic"] == "p.panel.usage.v1"
-    assert sent["headers"][SCHEMA_ID_HEADER] == "42"
-    assert sent["headers"]["ce_type"] == "panel.usage.reported"
+    await OutboxPublisher(producer, "p.", ids.headers).publish([record()])  # type: ignore[arg-type]
+    [sent] = producer.sent
+    assert sent.topic == "p.panel.usage.v1"
+    assert sent.headers is not None
+    assert sent.headers[SCHEMA_ID_HEADER] == "42"
+    assert sent.headers["ce_type"] == "panel.usage.reported"
 
 
 async def test_without_a_registry_the_headers_are_the_records_own() -> None:
-    broker = Broker()
+    producer = Producer()
     original = record()
-    await BrokerPublisher(broker).publish([original])  # type: ignore[arg-type]
-    assert broker.sent[0]["headers"] == dict(original.headers)
+    await OutboxPublisher(producer).publish([original])  # type: ignore[arg-type]
+    assert producer.sent[0].headers == dict(original.headers)
     assert SchemaIds({}).headers(original) == {}
 
 

@@ -8,9 +8,10 @@ its AsyncAPI document, and against the model the consumers decode it with.
 """
 
 import asyncio
+import contextlib
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from functools import cache
@@ -27,8 +28,9 @@ from rinnovo.contracts.topics import TOPICS
 from rinnovo.devstack.services import ServiceProcesses
 from rinnovo.devstack.stack import LocalStack
 from rinnovo.notifier.testing import SmtpServer
-from rinnovo.payments.testing import FakeStripe
+from rinnovo.payments.testing import FakeStripe, running_fake_stripe
 from rinnovo.runtime.auth import AuthSettings, issue_token
+from tests.e2e.in_flight import InFlight, in_flight
 
 ACCEPTANCES = {
     doc: {"accepted": True, "version": "2025-01"}
@@ -70,7 +72,7 @@ class System:
 
     async def advance(self, *, days: int = 0, seconds: int = 0) -> None:
         """Move every service's clock by the same amount: the whole system lives it."""
-        for name in self.processes.names:
+        for name in self.databases:  # the services with a clock of their own
             async with self.admin(name) as admin:
                 moved = await admin.post(
                     "/v1/admin/clock/advance", json={"days": days, "seconds": seconds}
@@ -101,6 +103,29 @@ class System:
 
     def mails_to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.smtp.inbox.messages if address in str(m["To"])]
+
+    async def in_flight(self) -> InFlight:
+        return await in_flight(
+            self.stack.kafka_bootstrap_servers,
+            self.stack.mongodb_url,
+            self.prefix,
+            self.databases,
+            self.groups,
+        )
+
+    async def settled(self, timeout: float = 300.0) -> None:
+        """Until nothing is in flight (``tests/e2e/in_flight.py``): what a check reads after
+        this is every fact the system will produce, late ones included."""
+        last: InFlight | None = None
+
+        async def quiet() -> bool:
+            nonlocal last
+            now = await self.in_flight()
+            settled = now.idle and now == last
+            last = now
+            return settled
+
+        await eventually(quiet, timeout, "every outbox drained and every group caught up", 0.5)
 
 
 # ---- the contracts every event is checked against ----
@@ -229,3 +254,68 @@ async def catalog_replicated(system: System) -> None:
             return len((await probe.get("/v1/catalog/products")).json()) == 3
 
     await eventually(replicated, what="the catalog replicated to orders")
+
+
+BACKEND = ("catalog", "orders", "payments", "notifier")
+
+
+@contextlib.asynccontextmanager
+async def running_system(
+    stack: LocalStack,
+    smtp: SmtpServer,
+    log_dir: Path,
+    *,
+    portal: Mapping[str, str] | None = None,
+) -> AsyncIterator[System]:
+    """The four services as processes with topics, databases and groups of their own, ready
+    and knowing the catalog; with ``portal`` (its settings), the portal in front of them.
+    Afterwards every event published is checked against the contracts."""
+    run = uuid.uuid4().hex[:8]
+    prefix = f"e{run}."
+    databases = {name: f"e2e_{run}_{name}" for name in BACKEND}
+    groups = {name: f"e{run}-{name}" for name in BACKEND}
+    webhook_secret = f"whsec_{uuid.uuid4().hex}"
+    env = service_environment(stack, prefix, databases, groups)
+    names = (*BACKEND, "portal") if portal is not None else BACKEND
+    async with running_fake_stripe() as stripe:
+        env |= {
+            "RINNOVO_PAYMENTS_STRIPE_API_BASE": stripe.url,
+            "RINNOVO_PAYMENTS_STRIPE_API_KEY": "sk_test_e2e",
+            "RINNOVO_PAYMENTS_STRIPE_WEBHOOK_SECRET": webhook_secret,
+            "RINNOVO_NOTIFIER_SMTP_PORT": str(smtp.port),
+        }
+        processes = ServiceProcesses(env, log_dir, names)
+        processes.env["RINNOVO_PAYMENTS_PUBLIC_BASE_URL"] = processes.url("payments")
+        if portal is not None:
+            processes.env |= {
+                f"RINNOVO_PORTAL_{name.upper()}_URL": processes.url(name)
+                for name in ("orders", "payments", "notifier")
+            }
+            processes.env |= portal
+        producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap_servers)
+        processes.start_all()
+        try:
+            await asyncio.to_thread(processes.wait_ready, None, 180)
+            await producer.start()
+            system = System(
+                processes=processes,
+                stack=stack,
+                prefix=prefix,
+                databases=databases,
+                groups=groups,
+                smtp=smtp,
+                stripe=stripe,
+                auth=AuthSettings(secret=env["RINNOVO_AUTH_SECRET"]),
+                webhook_secret=webhook_secret,
+                producer=producer,
+            )
+            await catalog_replicated(system)
+            yield system
+            # Whatever the test looked at, every event any service published in it holds
+            # to the contracts.
+            for topic in TOPICS:
+                if TOPICS[topic].producer in names:
+                    await system.events(topic)
+        finally:
+            await producer.stop()
+            await asyncio.to_thread(processes.stop_all)

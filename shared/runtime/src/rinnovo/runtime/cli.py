@@ -27,7 +27,7 @@ from rinnovo.runtime.plugins import SERVICES_GROUP, ServicePlugin, load_plugins
 class RunnerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RINNOVO_", extra="ignore")
 
-    services: str = "catalog,orders,payments,notifier"
+    services: str = "catalog,orders,payments,notifier,portal"
     """Comma-separated allow-list of the services this deployment runs."""
 
     def allowed(self) -> list[str]:

@@ -22,10 +22,11 @@ from rinnovo.runtime.auth import Auth, AuthSettings
 from rinnovo.runtime.clock import Clock, ShiftedClock
 from rinnovo.runtime.events import Record
 from rinnovo.runtime.kafka import (
-    BrokerPublisher,
     EventHandler,
+    OutboxPublisher,
     ensure_topics,
     make_broker,
+    make_producer,
     subscribe,
 )
 from rinnovo.runtime.metrics import Metrics
@@ -59,7 +60,8 @@ class ServiceRuntime:
             settings.infra.mongodb_url, tz_aware=True, connect=False
         )
         self.db: AsyncDatabase[Document] = self.mongo[settings.database or f"rinnovo_{name}"]
-        self.broker = make_broker(settings.infra, name, self.metrics)
+        self.producer = make_producer(settings.infra, name)
+        self.broker = make_broker(settings.infra, name, self.metrics, self.producer)
         self.group_id = settings.consumer_group or f"rinnovo-{name}"
         self._topics: dict[str, TopicSpec] = {}
         self._produced: list[str] = []
@@ -129,7 +131,7 @@ class ServiceRuntime:
             if self._outbox_collections:
                 self.relay = OutboxRelay(
                     self._outbox_collections,
-                    BrokerPublisher(self.broker, infra.kafka_topic_prefix, await self._stamp()),
+                    OutboxPublisher(self.producer, infra.kafka_topic_prefix, await self._stamp()),
                     self.metrics,
                     poll_seconds=self.settings.outbox_poll_seconds,
                     lease=RelayLease(
@@ -153,6 +155,7 @@ class ServiceRuntime:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await self.broker.stop()
+            await self.producer.stop()
             await self.mongo.close()
             log.info("service stopped", service=self.name)
 

@@ -3,8 +3,10 @@
 rinnovo services              list the allowed services
 rinnovo run orders            run one service (what a deployment does)
 rinnovo run all               run each allowed service as its own process (a dev box)
-rinnovo contracts export      write JSON Schemas and AsyncAPI documents into the repo
-rinnovo contracts check       fail if they differ from the committed ones or break them
+rinnovo contracts export      write JSON Schemas and AsyncAPI documents into the repo, and
+                              publish each changed event as its next version if compatible
+rinnovo contracts check       fail if they differ from the code, if a published version was
+                              edited, or if two versions or a consumer's view disagree
 """
 
 import argparse

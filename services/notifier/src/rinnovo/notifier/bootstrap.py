@@ -13,12 +13,12 @@ from rinnovo.notifier.adapters.sealed_secrets import SecretBox
 from rinnovo.notifier.channels.base import CHANNELS_GROUP, Channel, ChannelContext, ChannelPlugin
 from rinnovo.notifier.deliverer import Deliverer
 from rinnovo.notifier.domain.egress import EgressPolicy
-from rinnovo.notifier.domain.locales import choose_locale
 from rinnovo.notifier.entrypoints.http import admin_router, customer_router
 from rinnovo.notifier.handlers import NotifierApp
 from rinnovo.notifier.rendering import Renderer
 from rinnovo.notifier.settings import NotifierSettings
 from rinnovo.runtime.clock import Clock
+from rinnovo.runtime.locales import choose_locale
 from rinnovo.runtime.plugins import BuiltService, load_plugins
 from rinnovo.runtime.safety import dev_mode_only
 from rinnovo.runtime.service import ServiceRuntime

@@ -32,7 +32,6 @@ from rinnovo.contracts.payments import (
     PaymentRequested,
 )
 from rinnovo.notifier.domain.formatting import Cents, percent_used
-from rinnovo.notifier.domain.locales import choose_locale
 from rinnovo.notifier.domain.messages import (
     CannotNotify,
     Cause,
@@ -41,6 +40,7 @@ from rinnovo.notifier.domain.messages import (
     Recipient,
     Template,
 )
+from rinnovo.runtime.locales import choose_locale
 
 Facts = dict[str, Any]
 Composed = tuple[Template, Holder, Facts]

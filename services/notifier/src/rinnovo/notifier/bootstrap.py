@@ -92,8 +92,11 @@ class NotifierService:
     name = NAME
     description = "E-mails to customers and signed webhooks to integrators, each sent once."
 
+    def settings(self) -> NotifierSettings:
+        return NotifierSettings()
+
     def build(self) -> BuiltService:
-        return build()
+        return build(self.settings())
 
 
 service = NotifierService()

@@ -126,8 +126,11 @@ class OrdersService:
     name = NAME
     description = "Customers' services and orders, their lifecycle, and the customer-area API."
 
+    def settings(self) -> OrdersSettings:
+        return OrdersSettings()
+
     def build(self) -> BuiltService:
-        return build()
+        return build(self.settings())
 
 
 service = OrdersService()

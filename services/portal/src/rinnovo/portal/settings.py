@@ -39,3 +39,6 @@ class PortalSettings(ServiceSettings):
         default=60.0, ge=0, description="How long a product list (names, terms, options) is kept."
     )
     default_language: Language = "it"
+
+    def addresses(self, name: str) -> list[tuple[str, str]]:
+        return [("customer area (portal)", self.api_url())]

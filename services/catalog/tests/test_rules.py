@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from rinnovo.catalog.adapters.seed_file import read_seed
-from rinnovo.catalog.domain.drafts import CodeDraft, NewPriceVersion, ProductDraft
+from rinnovo.catalog.domain.drafts import (
+    CodeDraft,
+    NewPriceVersion,
+    OptionDraft,
+    PolicyDraft,
+    ProductDraft,
+)
 from rinnovo.catalog.domain.rules import (
     code_problems,
     new_price_version_problems,
@@ -296,3 +302,19 @@ def _with_versions(starts: list[date]) -> ProductSnapshot:
         for i, start in enumerate(starts)
     )
     return STANDARD.model_copy(update={"price_versions": versions})
+
+
+@pytest.mark.parametrize(("field", "value"), [("unpaid_order_timeout_days", 0)])
+def test_a_policy_draft_refuses_what_its_snapshot_refuses(field: str, value: int) -> None:
+    # The fuzzer's boundary cases found a draft bounded more loosely than its snapshot: a 500.
+    body = {**STANDARD.policy.model_dump(mode="json"), field: value}
+    with pytest.raises(ValidationError) as refused:
+        PolicyDraft.model_validate(body)
+    assert [e["loc"] for e in refused.value.errors()] == [(field,)]
+
+
+def test_an_option_draft_is_sold_in_steps_of_at_least_one() -> None:
+    option = STANDARD.options[0].model_dump(mode="json")
+    with pytest.raises(ValidationError) as refused:
+        OptionDraft.model_validate({**option, "step": 0})
+    assert [e["loc"] for e in refused.value.errors()] == [("step",)]

@@ -20,7 +20,7 @@ from rinnovo.contracts.catalog import (
     VatRule,
 )
 from rinnovo.contracts.envelope import NonEmpty
-from rinnovo.runtime.bounds import Cents, Day, Days, TermYears, Units
+from rinnovo.runtime.bounds import MAX_DAYS, MAX_UNITS, Cents, Day, Days, TermYears, Units
 
 STRICT_INPUT = ConfigDict(frozen=True, extra="forbid")
 
@@ -32,7 +32,9 @@ CodeText = Annotated[NonEmpty, AfterValidator(str.upper)]
 class OptionDraft(OptionSpec):
     model_config = STRICT_INPUT
 
-    step: Units = Field(ge=1, description="Units are bought in multiples of this (GB steps).")
+    step: int = Field(
+        ge=1, le=MAX_UNITS, strict=True, description="Units are bought in multiples of this."
+    )
     included: Units = Field(description="Units included in the base price.")
     max_quantity: Units = Field(description="Most units a service may hold.")
 
@@ -68,7 +70,9 @@ class PolicyDraft(ProductPolicy):
     auto_renewal_retry_days: tuple[Days, ...] = Field(
         max_length=20, description="Days after a failed automatic-renewal charge to try again."
     )
-    unpaid_order_timeout_days: Days = Field(ge=1, description="Unpaid orders cancelled after.")
+    unpaid_order_timeout_days: int = Field(
+        ge=1, le=MAX_DAYS, strict=True, description="Unpaid orders cancelled after."
+    )
 
     def published(self) -> ProductPolicy:
         return ProductPolicy.model_validate(self.model_dump())

@@ -230,6 +230,18 @@ async def test_a_fenced_claim_makes_the_previous_claimer_lose(kit: Kit) -> None:
     assert lost is None and won is not None and won.version == 4
 
 
+async def test_a_claim_counts_the_work_taken_even_if_its_claimer_never_writes(kit: Kit) -> None:
+    await kit.changes.create("c1", Counter("ann", due_at=NOW))
+    first = await kit.changes.claim_next(NOW, LEASE, count="state.count")
+    assert first is not None and first.value.count == 1
+    # The claimer stopped; once its lease runs out the next claim counts on.
+    expired = NOW + 2 * LEASE
+    second = await kit.changes.claim("c1", expired, LEASE, fence=True, count="state.count")
+    assert second is not None and second.value.count == 2 and second.version == 2
+    stored = await kit.changes.get("c1")
+    assert stored is not None and stored.value.count == 2
+
+
 async def test_a_consumed_event_costs_one_read_and_one_write(kit: Kit) -> None:
     await kit.changes.create("c1", Counter("ann"))
     if isinstance(kit.store, MemoryAggregates):

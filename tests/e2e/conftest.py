@@ -15,9 +15,9 @@ from aiokafka import AIOKafkaProducer
 from rinnovo.contracts.topics import TOPICS
 from rinnovo.devstack.services import ServiceProcesses
 from rinnovo.devstack.stack import LocalStack
-from rinnovo.notifier.testing import SmtpServer
-from rinnovo.payments.testing import running_fake_stripe
 from rinnovo.runtime.auth import AuthSettings
+from rinnovo.testing.payment_providers import running_fake_stripe
+from rinnovo.testing.smtp import SmtpServer
 from tests.e2e.system import System, catalog_replicated, service_environment
 
 

@@ -26,9 +26,9 @@ from referencing.jsonschema import DRAFT202012
 from rinnovo.contracts.topics import TOPICS
 from rinnovo.devstack.services import ServiceProcesses
 from rinnovo.devstack.stack import LocalStack
-from rinnovo.notifier.testing import SmtpServer
-from rinnovo.payments.testing import FakeStripe
 from rinnovo.runtime.auth import AuthSettings, issue_token
+from rinnovo.testing.payment_providers import FakeStripe
+from rinnovo.testing.smtp import SmtpServer
 
 ACCEPTANCES = {
     doc: {"accepted": True, "version": "2025-01"}

@@ -24,12 +24,12 @@ from rinnovo.notifier.domain.delivery import Outcome, RetryPolicy
 from rinnovo.notifier.domain.identity import message_id, notification_id
 from rinnovo.notifier.handlers import NotifierApp
 from rinnovo.notifier.rendering import Renderer
-from rinnovo.notifier.samples import holder, samples
-from rinnovo.notifier.testing import SmtpServer
 from rinnovo.runtime.auth import AuthSettings, issue_token
 from rinnovo.runtime.clock import SystemClock
 from rinnovo.runtime.plugins import BuiltService
 from rinnovo.runtime.settings import InfraSettings
+from rinnovo.testing.notifier_samples import holder, samples
+from rinnovo.testing.smtp import SmtpServer
 
 pytestmark = pytest.mark.integration
 

@@ -17,10 +17,10 @@ from httpx import ASGITransport, AsyncClient
 
 from rinnovo.payments.bootstrap import PaymentsSettings
 from rinnovo.payments.bootstrap import build as build_payments
-from rinnovo.payments.testing import FakeStripe, running_fake_stripe, stripe_signature
-from rinnovo.payments.testing import checkout_completed as stripe_checkout_completed
 from rinnovo.runtime.auth import AuthSettings, issue_token
 from rinnovo.runtime.plugins import BuiltService
+from rinnovo.testing.payment_providers import FakeStripe, running_fake_stripe, stripe_signature
+from rinnovo.testing.payment_providers import checkout_completed as stripe_checkout_completed
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,10 @@ from httpx import ASGITransport, AsyncClient
 from rinnovo.contracts.orders import OrderPaymentRefused, OrderPaymentRefusedPayload
 from rinnovo.payments.bootstrap import PaymentsSettings
 from rinnovo.payments.bootstrap import build as build_payments
-from rinnovo.payments.testing import camt053, euro
 from rinnovo.runtime.auth import AuthSettings, issue_token
 from rinnovo.runtime.events import new_event
 from rinnovo.runtime.plugins import BuiltService
+from rinnovo.testing.payment_providers import camt053, euro
 
 pytestmark = pytest.mark.integration
 

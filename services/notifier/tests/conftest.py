@@ -7,9 +7,9 @@ import pytest
 
 from rinnovo.notifier.channels.email import EmailChannel, SmtpConfig
 from rinnovo.notifier.rendering import Renderer
-from rinnovo.notifier.samples import AT
-from rinnovo.notifier.testing import Inbox, SmtpServer, free_port
 from rinnovo.runtime.clock import FixedClock
+from rinnovo.testing.notifier_samples import AT
+from rinnovo.testing.smtp import Inbox, SmtpServer, free_port
 
 GLOBALS = {
     "area_url": "https://area-clienti.example.it",

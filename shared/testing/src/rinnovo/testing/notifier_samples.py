@@ -1,5 +1,5 @@
 """One sample event per message variant, fixed to the last byte: the inputs of the golden
-files (``tests/golden``) and a way to preview every template in every language."""
+files (the notifier's ``tests/golden``) and a way to preview every template in every language."""
 
 import uuid
 from dataclasses import dataclass

@@ -382,3 +382,8 @@ def samples(locale: str) -> list[Sample]:
             known(OrderKind.RENEWAL),
         ),
     ]
+
+
+def sample(name: str, locale: str = "it") -> Event:
+    """The event of one message variant (``order_confirmed-bank_transfer``, ...)."""
+    return next(s.event for s in samples(locale) if s.name == name)

@@ -61,9 +61,15 @@ def _retry_after(response: httpx.Response) -> timedelta | None:
 class WebhookChannel:
     name = "webhook"
 
-    def __init__(self, endpoints: EndpointDirectory, timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        endpoints: EndpointDirectory,
+        timeout_seconds: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.endpoints = endpoints
         self._client = httpx.AsyncClient(
+            transport=transport,
             timeout=timeout_seconds,
             follow_redirects=False,  # a redirect would carry the signed body somewhere else
             headers={"User-Agent": "rinnovo-notifier/1"},

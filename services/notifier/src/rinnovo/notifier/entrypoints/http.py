@@ -10,7 +10,6 @@ from typing import Annotated, Literal, TypeVar
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AfterValidator
 
-from rinnovo.notifier.adapters.repositories import Search
 from rinnovo.notifier.entrypoints.schemas import (
     AdminNotificationDetailOut,
     AdminNotificationOut,
@@ -20,7 +19,19 @@ from rinnovo.notifier.entrypoints.schemas import (
     NotificationOut,
     RegisteredEndpointOut,
 )
-from rinnovo.notifier.handlers import NotifierApp
+from rinnovo.notifier.service_layer.context import Context
+from rinnovo.notifier.service_layer.endpoints import (
+    list_endpoints,
+    register_endpoint,
+    remove_endpoint,
+)
+from rinnovo.notifier.service_layer.history import (
+    customer_history,
+    customer_notification,
+    notification,
+    search_notifications,
+)
+from rinnovo.notifier.service_layer.ports import Search
 from rinnovo.runtime.auth import Auth, Principal
 from rinnovo.runtime.problems import COMMON_RESPONSES
 
@@ -47,7 +58,7 @@ Before = Annotated[
 ]
 
 
-def customer_router(app: NotifierApp, auth: Auth) -> APIRouter:
+def customer_router(ctx: Context, auth: Auth) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["customer area"], responses=ERRORS)
     Customer = Annotated[Principal, Depends(auth.customer)]
 
@@ -55,18 +66,18 @@ def customer_router(app: NotifierApp, auth: Auth) -> APIRouter:
     async def history(
         me: Customer, before: Before = None, limit: Limit = 50
     ) -> list[NotificationOut]:
-        found = await app.customer_history(me.subject, before, limit)
+        found = await customer_history(ctx, me.subject, before, limit)
         return [NotificationOut.of(n) for n in found]
 
     @router.get("/notifications/{notification_id}", summary="One of my messages, with its text")
     async def one(notification_id: str, me: Customer) -> NotificationDetailOut:
-        found = await app.customer_notification(me.subject, notification_id)
+        found = await customer_notification(ctx, me.subject, notification_id)
         return NotificationDetailOut.of(found)
 
     return router
 
 
-def admin_router(app: NotifierApp, auth: Auth) -> APIRouter:
+def admin_router(ctx: Context, auth: Auth) -> APIRouter:
     router = APIRouter(prefix="/v1/admin", tags=["operators"], responses=ERRORS)
     Admin = Annotated[Principal, Depends(auth.admin)]
 
@@ -82,7 +93,8 @@ def admin_router(app: NotifierApp, auth: Auth) -> APIRouter:
         before: Before = None,
         limit: Limit = 50,
     ) -> list[AdminNotificationOut]:
-        found = await app.search(
+        found = await search_notifications(
+            ctx,
             Search(
                 customer_id=customer_id,
                 status=status,
@@ -92,7 +104,7 @@ def admin_router(app: NotifierApp, auth: Auth) -> APIRouter:
                 endpoint_id=endpoint_id,
                 before=before,
                 limit=limit,
-            )
+            ),
         )
         return [AdminNotificationOut.of(n) for n in found]
 
@@ -101,17 +113,19 @@ def admin_router(app: NotifierApp, auth: Auth) -> APIRouter:
         summary="One notification with its facts, content and every attempt",
     )
     async def one(notification_id: str, _: Admin) -> AdminNotificationDetailOut:
-        return AdminNotificationDetailOut.of(await app.notification(notification_id))
+        return AdminNotificationDetailOut.of(await notification(ctx, notification_id))
 
     @router.post("/webhooks", status_code=201, summary="Register an integrator's endpoint")
     async def register(body: EndpointIn, _: Admin, response: Response) -> RegisteredEndpointOut:
-        endpoint = await app.register_endpoint(body.url, body.events, body.description, body.secret)
+        endpoint = await register_endpoint(
+            ctx, body.url, body.events, body.description, body.secret
+        )
         response.headers["Location"] = f"/v1/admin/webhooks/{endpoint.endpoint_id}"
         return RegisteredEndpointOut.of(endpoint)
 
     @router.get("/webhooks", summary="Registered endpoints (secrets are never shown again)")
     async def endpoints(_: Admin) -> list[EndpointOut]:
-        return [EndpointOut.of(e) for e in await app.list_endpoints()]
+        return [EndpointOut.of(e) for e in await list_endpoints(ctx)]
 
     @router.delete(
         "/webhooks/{endpoint_id}",
@@ -119,7 +133,7 @@ def admin_router(app: NotifierApp, auth: Auth) -> APIRouter:
         summary="Remove an endpoint: nothing more is sent to it, pending deliveries fail",
     )
     async def remove(endpoint_id: str, _: Admin) -> Response:
-        await app.remove_endpoint(endpoint_id)
+        await remove_endpoint(ctx, endpoint_id)
         return Response(status_code=204)
 
     return router

@@ -4,7 +4,7 @@ publishes them), statement files made here and parsed for real."""
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,13 +12,8 @@ from aiokafka import AIOKafkaProducer
 from httpx import ASGITransport, AsyncClient
 
 from rinnovo.contracts.orders import (
-    Components,
-    Holder,
-    OrderLine,
     OrderPaymentRefused,
     OrderPaymentRefusedPayload,
-    OrderPlaced,
-    OrderPlacedPayload,
 )
 from rinnovo.payments.bootstrap import PaymentsSettings
 from rinnovo.payments.bootstrap import build as build_payments
@@ -27,6 +22,7 @@ from rinnovo.runtime.clock import ShiftedClock
 from rinnovo.runtime.events import new_event
 from rinnovo.runtime.plugins import BuiltService
 from rinnovo.testing.payment_providers import camt053, euro
+from rinnovo.testing.payments import order_placed
 from rinnovo.testing.statements import Ntry, Report, Tx, camt
 
 pytestmark = pytest.mark.integration
@@ -323,50 +319,6 @@ async def payments_alone(
     )
     async with built.runtime.running():
         yield built
-
-
-def order_placed(n: int, total_cents: int) -> OrderPlaced:
-    """An order as orders publishes it when a customer checks out."""
-    order_id = f"ord-big-{n:03d}"
-    return new_event(
-        OrderPlaced,
-        payload=OrderPlacedPayload(
-            order_id=order_id,
-            number=f"RN-2026-{n:06d}",
-            kind="renewal",
-            service_id=f"svc-big-{n:03d}",
-            username=f"big{n:03d}@example.it",
-            product_id="fe-standard",
-            product_name="Fatturazione Elettronica Standard",
-            holder=Holder(customer_id=f"big{n:03d}", name="Studio Rossi", email="r@example.it"),
-            placed_at=datetime(2026, 3, 1, 9, tzinfo=UTC),
-            payment_due=date(2026, 3, 31),
-            payment_method="bank_transfer",
-            term_years=1,
-            components=Components(storage_gb=1, extra_users=0, nso=False),
-            lines=(
-                OrderLine(
-                    item="base",
-                    description="Servizio base",
-                    quantity=1,
-                    unit_yearly_cents=total_cents,
-                    years=1,
-                    amount_cents=total_cents,
-                ),
-            ),
-            discount_cents=0,
-            net_cents=total_cents,
-            vat_rate_basis_points=0,
-            vat_cents=0,
-            total_cents=total_cents,
-            catalog_product_version=1,
-            price_version=1,
-        ),
-        producer="orders",
-        aggregate_id=order_id,
-        aggregate_version=1,
-        occurred_at=datetime.now(UTC),
-    )
 
 
 async def test_a_250_entry_statement_with_one_foreign_credit_imports_the_rest(

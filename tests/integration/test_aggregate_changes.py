@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import AsyncMongoClient
 
 from rinnovo.contracts import Event
 from rinnovo.contracts.panel import UsageReported, UsageReportedPayload
@@ -30,6 +30,7 @@ from rinnovo.runtime.documents import StateCodec
 from rinnovo.runtime.events import new_event
 from rinnovo.runtime.mongo_aggregates import MongoAggregates
 from rinnovo.testing.aggregates import MemoryAggregates
+from rinnovo.testing.commands import Commands
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=1)
@@ -68,21 +69,6 @@ def bump(by: int = 1, events: int = 0) -> Callable[[Stored[Counter]], Decision[C
         return Decision(replace(s.value, count=s.value.count + by), emitted)
 
     return decide
-
-
-class Commands(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name not in ("ping", "endSessions", "hello", "isMaster"):
-            self.names.append(event.command_name)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 @dataclass

@@ -4,25 +4,31 @@ publishes them), statement files made here and parsed for real."""
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
 from httpx import ASGITransport, AsyncClient
+from pymongo import AsyncMongoClient
 
 from rinnovo.contracts.orders import (
     OrderPaymentRefused,
     OrderPaymentRefusedPayload,
 )
+from rinnovo.payments.adapters.repositories import stores
 from rinnovo.payments.bootstrap import PaymentsSettings
 from rinnovo.payments.bootstrap import build as build_payments
+from rinnovo.payments.service_layer import instructions, reconciliation
 from rinnovo.runtime.auth import AuthSettings, issue_token
-from rinnovo.runtime.clock import ShiftedClock
+from rinnovo.runtime.changes import Changes
+from rinnovo.runtime.clock import FixedClock, ShiftedClock
 from rinnovo.runtime.events import new_event
 from rinnovo.runtime.plugins import BuiltService
+from rinnovo.testing.commands import Commands
 from rinnovo.testing.payment_providers import camt053, euro
-from rinnovo.testing.payments import order_placed
+from rinnovo.testing.payments import START, in_memory, order_placed, statement
 from rinnovo.testing.statements import Ntry, Report, Tx, camt
 
 pytestmark = pytest.mark.integration
@@ -386,3 +392,39 @@ async def test_a_250_entry_statement_with_one_foreign_credit_imports_the_rest(
             json={"action": "dismiss", "note": "sent back by the bank"},
         )
         assert done.status_code == 200, done.text
+
+
+async def test_a_credit_paying_an_order_costs_four_database_commands(
+    local_stack: Any, database_name: Callable[[str], str]
+) -> None:
+    """Record the credit, find its order's payment, register it, record the outcome."""
+    commands = Commands()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        local_stack.mongodb_url, tz_aware=True, event_listeners=[commands]
+    )
+    kept = stores(client[database_name("payments")])
+    await kept.ensure_indexes()
+    # The in-memory service's methods and clock, on MongoDB for what a credit touches.
+    ctx = replace(
+        in_memory(FixedClock(START)).ctx,
+        payments=Changes(kept.payments),
+        reviews=Changes(kept.reviews),
+        bank=Changes(kept.bank),
+        statements=Changes(kept.statements),
+    )
+    placed = order_placed(1, 12200)
+    await instructions.request_payment(ctx, placed)
+    file = camt053("STMT-1", [("B-1", 12200, "CRDT", f"ordine {placed.payload.number}")])
+    commands.clear()
+    try:
+        result = await reconciliation.import_statement(ctx, statement(file), "ops")
+    finally:
+        await client.close()
+    assert result.registered == 1
+    assert commands.targets == [
+        "insert:bank_transactions",
+        "find:payments",
+        "update:payments",
+        "update:bank_transactions",
+        "insert:statements",  # once per file
+    ]

@@ -10,8 +10,12 @@ UV := $(UV_HOME)/bin/uv
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 N ?= 10
+# The browser tests drive Debian's Chromium (Playwright's own browser builds cannot be
+# downloaded here); root installs it, anyone else through sudo.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup run test unit integration e2e faults-soak lint format contracts servers clean-data bench bench-quick
+.PHONY: help setup run test unit integration e2e faults-soak lint format contracts servers clean-data bench bench-quick chromium browser portal-screenshots
 
 help:
 	@echo "make run        set up and run the whole system on local Kafka + FerretDB"
@@ -19,6 +23,7 @@ help:
 	@echo "make unit       only the tests that need no server"
 	@echo "make e2e        only the whole-system journeys and fault tests (tests/e2e)"
 	@echo "make faults-soak N=10   the fault tests N times in a row; how many passed"
+	@echo "make browser    only the portal's tests in Chromium (tests/browser)"
 	@echo "make lint       ruff and mypy"
 	@echo "make contracts  export JSON Schemas and AsyncAPI documents"
 	@echo "make servers    install the local Kafka and FerretDB (done on demand anyway)"
@@ -34,7 +39,20 @@ setup: $(UV)
 run: setup
 	$(UV) run rinnovo-devstack up -- rinnovo run all
 
-test: setup servers
+# Debian's chromium, only when it is missing; Playwright for Python is a dev package (uv.lock).
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+browser: setup servers chromium
+	$(UV) run pytest -m browser $(PYTEST_ARGS)
+
+# The screenshots of docs/portal.md, taken by the browser tests themselves.
+portal-screenshots: setup servers chromium
+	RINNOVO_PORTAL_SCREENSHOTS=$(CURDIR)/docs/portal $(UV) run pytest tests/browser/test_every_page.py $(PYTEST_ARGS)
+
+test: setup servers chromium
 	cd deploy/local/ferretdb && CGO_ENABLED=0 go test ./...
 	$(UV) run pytest $(PYTEST_ARGS)
 
@@ -66,14 +84,14 @@ format: setup
 	$(UV) run ruff format .
 
 contracts: setup
-	$(UV) run rinnovo contracts export
+	RINNOVO_DEV_MODE=true $(UV) run rinnovo contracts export
 
 servers: setup
 	$(UV) run rinnovo-devstack install
 
 bench: $(UV) servers
 	$(UV) sync --frozen --group bench
-	PYTHONPATH=bench $(UV) run --no-sync python -m rinnovo_bench $(BENCH_ARGS)
+	RINNOVO_DEV_MODE=true PYTHONPATH=bench $(UV) run --no-sync python -m rinnovo_bench $(BENCH_ARGS)
 
 bench-quick:
 	$(MAKE) bench BENCH_ARGS="--quick $(BENCH_ARGS)"

@@ -18,7 +18,7 @@ from rinnovo.devstack.stack import LocalStack
 from rinnovo_bench import baselines, hop, report
 from rinnovo_bench.common import Json, Options
 
-BENCHES = ("baselines", "hop", "scheduler", "api", "pipeline")
+BENCHES = ("baselines", "hop", "scheduler", "api", "pipeline", "portal")
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 
 
@@ -69,6 +69,10 @@ async def run_all(options: Options, only: list[str], log_dir: Path) -> Json:
             from rinnovo_bench import pipeline
 
             results[name] = await pipeline.run(options, log_dir / "pipeline")
+        elif name == "portal":
+            from rinnovo_bench import portal
+
+            results[name] = await portal.run(options, log_dir / "portal")
         timings[name] = time.perf_counter() - started
     results["seconds"] = timings
     return results

@@ -21,7 +21,7 @@ from rinnovo.devstack._server import cached_install
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = Path(__file__).resolve().parent / "asyncapi-validator"
 DOCUMENTS = sorted((ROOT / "docs" / "asyncapi").glob("*.json"))
-SERVICES = {"catalog", "orders", "payments", "notifier"}
+SERVICES = {"catalog", "orders", "payments", "notifier", "portal"}
 
 
 @pytest.fixture(scope="session")

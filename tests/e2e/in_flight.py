@@ -57,16 +57,16 @@ async def outbox_pending(client: AsyncMongoClient[dict[str, Any]], database: str
 
 
 async def group_positions(
-    bootstrap: str, group: str, topics: Iterable[str]
+    kafka: Mapping[str, Any], group: str, topics: Iterable[str]
 ) -> dict[TopicPartition, tuple[int, int]]:
     """Each partition of ``topics`` → (end offset, the group's committed offset or 0)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka)
     await admin.start()
     try:
         committed = await admin.list_consumer_group_offsets(group)
     finally:
         await admin.close()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(**kafka)
     await consumer.start()
     try:
         await consumer.topics()  # the cluster's metadata, every topic's partitions included
@@ -84,7 +84,7 @@ async def group_positions(
 
 
 async def in_flight(
-    bootstrap: str,
+    kafka: Mapping[str, Any],
     mongodb_url: str,
     prefix: str,
     databases: Mapping[str, str],
@@ -99,7 +99,7 @@ async def in_flight(
     ends: dict[str, int] = {}
     for name in databases:
         topics = [prefix + t for t in consumed_topics(name)]
-        positions = await group_positions(bootstrap, groups[name], topics)
+        positions = await group_positions(kafka, groups[name], topics)
         lag[name] = sum(end - done for end, done in positions.values())
         ends |= {f"{tp.topic}-{tp.partition}": end for tp, (end, _) in positions.items()}
     return InFlight(pending=pending, lag=lag, ends=ends)

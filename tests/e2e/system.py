@@ -8,9 +8,10 @@ its AsyncAPI document, and against the model the consumers decode it with.
 """
 
 import asyncio
+import contextlib
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from functools import cache
@@ -27,7 +28,7 @@ from rinnovo.contracts.topics import TOPICS
 from rinnovo.devstack.services import ServiceProcesses
 from rinnovo.devstack.stack import LocalStack
 from rinnovo.runtime.auth import AuthSettings, issue_token
-from rinnovo.testing.payment_providers import FakeStripe
+from rinnovo.testing.payment_providers import FakeStripe, running_fake_stripe
 from rinnovo.testing.smtp import SmtpServer
 from tests.e2e.in_flight import InFlight, in_flight
 
@@ -51,6 +52,8 @@ class System:
     auth: AuthSettings
     webhook_secret: str
     producer: AIOKafkaProducer
+    kafka_options: dict[str, str] = field(default_factory=dict)
+    """How the test's own Kafka clients log in (a broker with SASL)."""
     checked: set[str] = field(default_factory=set)
     """Ids of the events already checked against the contracts."""
 
@@ -71,7 +74,7 @@ class System:
 
     async def advance(self, *, days: int = 0, seconds: int = 0) -> None:
         """Move every service's clock by the same amount: the whole system lives it."""
-        for name in self.processes.names:
+        for name in self.databases:  # the services with a clock of their own
             async with self.admin(name) as admin:
                 moved = await admin.post(
                     "/v1/admin/clock/advance", json={"days": days, "seconds": seconds}
@@ -89,7 +92,9 @@ class System:
     async def events(self, topic: str) -> list[dict[str, Any]]:
         """Every event on a topic so far, read to its end by a plain consumer, each checked
         against the published contracts."""
-        records = await read_to_end(self.stack.kafka_bootstrap_servers, self.prefix + topic)
+        records = await read_to_end(
+            self.stack.kafka_bootstrap_servers, self.prefix + topic, **self.kafka_options
+        )
         found = [json.loads(r) for r in records]
         for event in found:
             if event["event_id"] not in self.checked:
@@ -105,7 +110,7 @@ class System:
 
     async def in_flight(self) -> InFlight:
         return await in_flight(
-            self.stack.kafka_bootstrap_servers,
+            {"bootstrap_servers": self.stack.kafka_bootstrap_servers, **self.kafka_options},
             self.stack.mongodb_url,
             self.prefix,
             self.databases,
@@ -184,10 +189,14 @@ def check_event(topic: str, event: dict[str, Any]) -> None:
     TOPICS[topic].parse(json.dumps(event))
 
 
-async def read_to_end(bootstrap: str, topic: str) -> list[bytes]:
+async def read_to_end(bootstrap: str, topic: str, **options: str) -> list[bytes]:
     """Every record's value, from the beginning to the end offsets read at the start."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        topic,
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **options,
     )
     await consumer.start()
     try:
@@ -226,9 +235,11 @@ def service_environment(
 ) -> dict[str, str]:
     """The configuration a deployment of this test's system gets: the defaults (polling is
     only the fallback: each service wakes its relay, deliverer and schedulers itself), quick
-    retries of the e-mail server, and clocks an admin may move."""
+    retries of the e-mail server, clocks an admin may move, and development mode (the test's
+    own auth key is random, but other defaults stay the public development ones)."""
     env = {
         **stack.env(),
+        "RINNOVO_DEV_MODE": "true",
         "KAFKA_TOPIC_PREFIX": prefix,
         "RINNOVO_AUTH_SECRET": uuid.uuid4().hex,
         "RINNOVO_NOTIFIER_RETRY_INITIAL_SECONDS": "1",
@@ -253,3 +264,80 @@ async def catalog_replicated(system: System) -> None:
             return len((await probe.get("/v1/catalog/products")).json()) == 3
 
     await eventually(replicated, what="the catalog replicated to orders")
+
+
+BACKEND = ("catalog", "orders", "payments", "notifier")
+SERVICE_USER, OBSERVER = "rinnovo", "observer"
+"""Kafka users of a broker with SASL: the services', and the tests' own clients'."""
+
+
+@contextlib.asynccontextmanager
+async def running_system(
+    stack: LocalStack,
+    smtp: SmtpServer,
+    log_dir: Path,
+    *,
+    portal: Mapping[str, str] | None = None,
+    kafka_user: str | None = None,
+) -> AsyncIterator[System]:
+    """The four services as processes with topics, databases and groups of their own, ready
+    and knowing the catalog; with ``portal`` (its settings), the portal in front of them; on
+    a broker with SASL, each service logs in as ``kafka_user`` and the test's own clients as
+    ``OBSERVER``. Afterwards every event published is checked against the contracts."""
+    run = uuid.uuid4().hex[:8]
+    prefix = f"e{run}."
+    databases = {name: f"e2e_{run}_{name}" for name in BACKEND}
+    groups = {name: f"e{run}-{name}" for name in BACKEND}
+    webhook_secret = f"whsec_{uuid.uuid4().hex}"
+    env = service_environment(stack, prefix, databases, groups)
+    names = (*BACKEND, "portal") if portal is not None else BACKEND
+    kafka_options: dict[str, str] = {}
+    if kafka_user is not None:
+        env |= stack.kafka_client_env(kafka_user)
+        assert stack.kafka is not None
+        kafka_options = stack.kafka.client_options(OBSERVER)
+    async with running_fake_stripe() as stripe:
+        env |= {
+            "RINNOVO_PAYMENTS_STRIPE_API_BASE": stripe.url,
+            "RINNOVO_PAYMENTS_STRIPE_API_KEY": "sk_test_e2e",
+            "RINNOVO_PAYMENTS_STRIPE_WEBHOOK_SECRET": webhook_secret,
+            "RINNOVO_NOTIFIER_SMTP_PORT": str(smtp.port),
+        }
+        processes = ServiceProcesses(env, log_dir, names)
+        processes.env["RINNOVO_PAYMENTS_PUBLIC_BASE_URL"] = processes.url("payments")
+        if portal is not None:
+            processes.env |= {
+                f"RINNOVO_PORTAL_{name.upper()}_URL": processes.url(name)
+                for name in ("orders", "payments", "notifier")
+            }
+            processes.env |= portal
+        producer = AIOKafkaProducer(
+            bootstrap_servers=stack.kafka_bootstrap_servers, **kafka_options
+        )
+        processes.start_all()
+        try:
+            await asyncio.to_thread(processes.wait_ready, None, 180)
+            await producer.start()
+            system = System(
+                processes=processes,
+                stack=stack,
+                prefix=prefix,
+                databases=databases,
+                groups=groups,
+                smtp=smtp,
+                stripe=stripe,
+                auth=AuthSettings(secret=env["RINNOVO_AUTH_SECRET"]),
+                webhook_secret=webhook_secret,
+                producer=producer,
+                kafka_options=kafka_options,
+            )
+            await catalog_replicated(system)
+            yield system
+            # Whatever the test looked at, every event any service published in it holds
+            # to the contracts.
+            for topic in TOPICS:
+                if TOPICS[topic].producer in names:
+                    await system.events(topic)
+        finally:
+            await producer.stop()
+            await asyncio.to_thread(processes.stop_all)

@@ -12,11 +12,12 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+from aiokafka.errors import KafkaConnectionError
 
 from rinnovo.orders.domain.calendar import add_years
 from rinnovo.runtime.clock import end_of_rome_day, rome_date
 from rinnovo.testing.payment_providers import camt053, checkout_completed, euro, stripe_signature
-from tests.e2e.system import ACCEPTANCES, System, eventually
+from tests.e2e.system import ACCEPTANCES, System, eventually, read_to_end
 
 pytestmark = pytest.mark.integration
 
@@ -178,6 +179,22 @@ def day_text(day: date) -> str:
 
 
 async def test_first_purchase_paid_by_card(system: System) -> None:
+    await first_purchase_paid_by_card(system)
+
+
+async def test_first_purchase_paid_by_card_on_a_broker_that_requires_sasl(
+    sasl_system: System,
+) -> None:
+    """Every Kafka client of every service (consumers, the relay's producer, topic creation)
+    logs in with SCRAM-SHA-512; a client that does not is turned away."""
+    await first_purchase_paid_by_card(sasl_system)
+    with pytest.raises(KafkaConnectionError):
+        await read_to_end(
+            sasl_system.stack.kafka_bootstrap_servers, sasl_system.prefix + "orders.order.v1"
+        )
+
+
+async def first_purchase_paid_by_card(system: System) -> None:
     customer, email = "c-first", "studio.primo@example.it"
     order = await place_order(
         system,

@@ -47,9 +47,9 @@ def test_run_starts_every_service_and_ctrl_c_leaves_nothing(tmp_path: Path) -> N
     services = RunnerSettings().allowed()
     ports = {name: free_port() for name in services}
     marker = f"RINNOVO_RUN_MARKER={uuid.uuid4().hex}"
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URL")
-    }
+    # Development mode comes from `make run` itself, not from the test's environment.
+    unset = ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URL", "RINNOVO_DEV_MODE")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env |= {f"RINNOVO_{name.upper()}_HTTP_PORT": str(port) for name, port in ports.items()}
     env[marker.split("=")[0]] = marker.split("=")[1]
     bin_dir = Path(sys.executable).parent

@@ -18,6 +18,7 @@ from rinnovo.contracts.topics import NOTIFIER_NOTIFICATION, topic_for
 from rinnovo.devstack.ferretdb import FerretDBServer
 from rinnovo.devstack.stack import LocalStack
 from rinnovo.notifier.adapters.repositories import stores
+from rinnovo.notifier.adapters.sealed_secrets import SecretBox
 from rinnovo.notifier.bootstrap import NotifierSettings, build
 from rinnovo.notifier.channels.base import Delivery
 from rinnovo.notifier.channels.email import EmailChannel, SmtpConfig
@@ -297,7 +298,7 @@ def smtp_config(smtp: SmtpServer) -> SmtpConfig:
 
 def email_context(db: Any, channel: EmailChannel, clock: Clock) -> Context:
     """The notifier's use cases on its MongoDB stores, with one e-mail channel."""
-    kept = stores(db)
+    kept = stores(db, SecretBox.from_settings([], dev_mode=True))
     return Context(
         notifications=Changes(kept.notifications),
         history=kept.history,

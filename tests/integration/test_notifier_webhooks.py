@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 from aiokafka import AIOKafkaProducer
 from httpx import ASGITransport, AsyncClient
+from pymongo import AsyncMongoClient
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -96,12 +97,14 @@ async def test_a_signed_webhook_is_retried_until_accepted_and_then_never_again(
     database_name: Callable[[str], str],
     receiver: Receiver,
     wait_until: Wait,
+    mongo: AsyncMongoClient[dict[str, Any]],
 ) -> None:
     built = build(
         NotifierSettings(
             infra=infra,
             database=database_name("notifier"),
             channels="webhook",
+            webhook_allow_loopback=True,  # the receiver runs here; development mode only
             retry_initial_seconds=0.2,
             retry_max_seconds=0.5,
             delivery_poll_seconds=0.1,
@@ -124,6 +127,8 @@ async def test_a_signed_webhook_is_retried_until_accepted_and_then_never_again(
         assert registered.status_code == 201, registered.text
         endpoint_id = registered.json()["endpoint_id"]
         assert "secret" not in (await ops.get("/v1/admin/webhooks")).json()[0]
+        stored = await mongo[database_name("notifier")]["webhook_endpoints"].find_one()
+        assert stored is not None and SECRET not in str(stored)  # sealed at rest
 
         await producer.start()
         try:

@@ -211,6 +211,8 @@ async def payments(stack: Any, database_name: Callable[[str], str]) -> AsyncIter
             outbox_poll_seconds=0.05,
             scheduler_interval_seconds=0.2,
             methods=["bank_transfer", "postal_slip", "card", "sepa_direct_debit"],
+            stripe_api_key="sk_test_fuzz",
+            stripe_webhook_secret="whsec_fuzz",
             stripe_api_base="http://127.0.0.1:9",
         ),
         clock=stack.clock,

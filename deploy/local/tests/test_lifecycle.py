@@ -45,6 +45,25 @@ def test_broker_properties_for_a_single_node(tmp_path: Path) -> None:
     assert props["auto.create.topics.enable"] == "true"
     assert props["x.y"] == "1"
     assert kafka.bootstrap_servers == "127.0.0.1:19092"
+    assert kafka.client_options() == {}
+
+
+def test_broker_properties_with_sasl(tmp_path: Path) -> None:
+    """Clients reach only a SASL_PLAINTEXT listener (SCRAM-SHA-512); the broker logs in to
+    itself as its own user. A whole journey runs on such a broker in tests/e2e."""
+    kafka = KafkaServer(tmp_path, port=19092, controller_port=19093, sasl_users={"svc": "pw"})
+    props = kafka.properties()
+    assert props["listeners"] == "SASL_PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
+    assert props["advertised.listeners"] == "SASL_PLAINTEXT://127.0.0.1:19092"
+    assert props["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    login = props["listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config"]
+    assert f'username="broker" password="{kafka.sasl_users["broker"]}";' in login
+    assert kafka.client_options("svc") == {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "svc",
+        "sasl_plain_password": "pw",
+    }
 
 
 def test_concurrent_installs_build_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

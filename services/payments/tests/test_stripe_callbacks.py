@@ -74,3 +74,15 @@ def test_an_unpaid_session_and_other_events_are_ignored() -> None:
         event("customer.created", {"object": "customer"}),
     ):
         assert GATEWAY.read_callback(body, signature(body, NOW), NOW).kind is NoticeKind.IGNORED
+
+
+def test_a_replay_with_a_fresh_timestamp_beside_the_signed_one_is_refused() -> None:
+    """The SDK checks the signature with the first exact ``t``; the tolerance must look at that
+    same one, not at a fresh ``t`` an attacker puts before it."""
+    body = event("checkout.session.completed", SESSION)
+    old = NOW - timedelta(days=3)
+    signed = signature(body, old)["stripe-signature"]  # t=<old>,v1=<mac>
+    v1 = signed.split(",v1=")[1]
+    forged = f"v1={v1}, t={int(NOW.timestamp())},t={int(old.timestamp())}"
+    with pytest.raises(BadCallback, match="tolerance"):
+        GATEWAY.read_callback(body, {"stripe-signature": forged}, NOW)

@@ -6,7 +6,12 @@
 
 ``up`` prints ``KAFKA_BOOTSTRAP_SERVERS=...`` and ``MONGODB_URL=...`` once both answer, then
 runs until Ctrl-C or SIGTERM and stops the servers cleanly. Given a command, it runs it with
-those variables set and stops the servers when it ends (``make run`` does this).
+those variables set and stops the servers when it ends (``make run`` does this). The command
+runs in development mode (``RINNOVO_DEV_MODE=true``, unless the environment says otherwise):
+this is a development stack.
+
+``--kafka-sasl`` starts the broker with SASL/SCRAM-SHA-512 only, a user ``rinnovo`` with a
+random password, and adds the ``KAFKA_SECURITY_PROTOCOL``, ``KAFKA_SASL_*`` variables.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import argparse
 import fcntl
 import logging
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -31,6 +37,9 @@ from rinnovo.devstack.kafka import kafka_version
 from rinnovo.devstack.stack import LocalStack, install_all
 
 log = logging.getLogger("rinnovo.devstack")
+
+DEV_MODE_ENV = "RINNOVO_DEV_MODE"
+SASL_USER = "rinnovo"
 
 
 class _Terminated(Exception):
@@ -64,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for readiness")
     up.add_argument(
+        "--kafka-sasl", action="store_true", help="clients must log in (SASL SCRAM-SHA-512)"
+    )
+    up.add_argument(
         "command",
         nargs=argparse.REMAINDER,
         help="after `--`: a command to run with the stack's variables; the stack stops with it",
@@ -83,15 +95,20 @@ def _up(args: argparse.Namespace) -> int:
             except BlockingIOError:
                 raise DevStackError(f"{data_dir} is in use by a running dev stack") from None
             shutil.rmtree(data_dir)
+    if args.kafka_sasl and (data_dir / "kafka" / "kraft" / "meta.properties").exists():
+        # The users are written when the storage is formatted, with passwords made now.
+        raise DevStackError("--kafka-sasl needs fresh data: add --reset, or another --data-dir")
     stack = LocalStack(
         data_dir,
         kafka_port=args.kafka_port,
         mongo_port=args.mongo_port,
         ready_timeout=args.timeout,
+        kafka_sasl_users={SASL_USER: secrets.token_urlsafe(24)} if args.kafka_sasl else None,
     )
     started = time.monotonic()
     with stack:
-        lines = [f"{key}={value}" for key, value in stack.env().items()]
+        variables = {**stack.env(), **stack.kafka_client_env(SASL_USER)}
+        lines = [f"{key}={value}" for key, value in variables.items()]
         if args.env_file is not None:
             args.env_file.write_text("".join(f"{line}\n" for line in lines))
         for line in lines:
@@ -103,7 +120,8 @@ def _up(args: argparse.Namespace) -> int:
         )
         servers = [server for server in (stack.kafka, stack.ferretdb) if server is not None]
         command = args.command[1:] if args.command[:1] == ["--"] else args.command
-        child = subprocess.Popen(command, env={**os.environ, **stack.env()}) if command else None
+        env = {DEV_MODE_ENV: "true", **os.environ, **variables}
+        child = subprocess.Popen(command, env=env) if command else None
         try:
             while child is None or child.poll() is None:
                 for server in servers:

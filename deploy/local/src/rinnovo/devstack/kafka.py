@@ -6,6 +6,7 @@ import base64
 import functools
 import logging
 import os
+import secrets
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
@@ -20,6 +21,8 @@ from rinnovo.devstack.errors import DevStackError
 log = logging.getLogger("rinnovo.devstack")
 
 NODE_ID = 1
+SCRAM = "SCRAM-SHA-512"
+BROKER_USER = "broker"
 
 
 def _pom() -> Path:
@@ -84,6 +87,10 @@ class KafkaServer(ManagedServer):
 
     ``data_dir`` holds ``kraft/`` (the log dirs, formatted on first start), the generated
     ``server.properties``, the broker's ``server.log`` and ``console.log`` (JVM output).
+
+    With ``sasl_users`` (name: password), clients must log in with SASL SCRAM-SHA-512 as one
+    of them: the only client listener is ``SASL_PLAINTEXT``. The users (and the broker's own,
+    ``broker``) are written into the metadata log when the storage is formatted.
     """
 
     name = "kafka"
@@ -98,11 +105,15 @@ class KafkaServer(ManagedServer):
         heap: str = "512m",
         properties: Mapping[str, str] | None = None,
         stop_timeout: float = 30.0,
+        sasl_users: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(data_dir, port=port, host=host, stop_timeout=stop_timeout)
         self._controller_port = controller_port
         self.heap = heap
         self.extra_properties = dict(properties or {})
+        self.sasl_users = dict(sasl_users or {})
+        if self.sasl_users:
+            self.sasl_users.setdefault(BROKER_USER, secrets.token_urlsafe(24))
 
     @property
     def version(self) -> str:
@@ -117,6 +128,17 @@ class KafkaServer(ManagedServer):
     @property
     def bootstrap_servers(self) -> str:
         return f"{self.host}:{self.port}"
+
+    def client_options(self, user: str = BROKER_USER) -> dict[str, str]:
+        """aiokafka's keyword arguments to log in as ``user`` (none without SASL)."""
+        if not self.sasl_users:
+            return {}
+        return {
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": SCRAM,
+            "sasl_plain_username": user,
+            "sasl_plain_password": self.sasl_users[user],
+        }
 
     @property
     def log_dir(self) -> Path:
@@ -176,8 +198,26 @@ class KafkaServer(ManagedServer):
             "num.io.threads": "4",
             "log.cleaner.dedupe.buffer.size": str(32 * 1024 * 1024),
         }
+        if self.sasl_users:
+            props |= self._sasl_properties()
         props.update(self.extra_properties)
         return props
+
+    def _sasl_properties(self) -> dict[str, str]:
+        host, port, cport = self.host, self.port, self.controller_port
+        login = (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{BROKER_USER}" password="{self.sasl_users[BROKER_USER]}";'
+        )
+        return {
+            "listeners": f"SASL_PLAINTEXT://{host}:{port},CONTROLLER://{host}:{cport}",
+            "advertised.listeners": f"SASL_PLAINTEXT://{host}:{port}",
+            "inter.broker.listener.name": "SASL_PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+            "sasl.enabled.mechanisms": SCRAM,
+            "sasl.mechanism.inter.broker.protocol": SCRAM,
+            f"listener.name.sasl_plaintext.{SCRAM.lower()}.sasl.jaas.config": login,
+        }
 
     def _java_command(self, main_class: str, *args: str) -> list[str]:
         java = _process.find_tool(
@@ -219,6 +259,10 @@ class KafkaServer(ManagedServer):
                     f"--cluster-id={_new_cluster_id()}",
                     "--config",
                     str(self.properties_file),
+                    *(
+                        f"--add-scram={SCRAM}=[name={user},password={password}]"
+                        for user, password in self.sasl_users.items()
+                    ),
                 ),
                 cwd=self.data_dir,
                 what="formatting the Kafka storage",
@@ -227,20 +271,25 @@ class KafkaServer(ManagedServer):
         return self._java_command("kafka.Kafka", str(self.properties_file))
 
     def _probe(self, timeout: float) -> None:
-        info = run_coroutine_blocking(lambda: _describe_cluster(self.bootstrap_servers, timeout))
+        info = run_coroutine_blocking(
+            lambda: _describe_cluster(self.bootstrap_servers, timeout, self.client_options())
+        )
         brokers = [broker.get("node_id") for broker in info.get("brokers", [])]
         controller = info.get("controller_id")
         if NODE_ID not in brokers or controller in (None, -1):
             raise DevStackError(f"cluster not ready yet: brokers={brokers} controller={controller}")
 
 
-async def _describe_cluster(bootstrap_servers: str, request_timeout: float) -> dict[str, Any]:
+async def _describe_cluster(
+    bootstrap_servers: str, request_timeout: float, options: Mapping[str, str]
+) -> dict[str, Any]:
     from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped,unused-ignore]
 
     admin = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap_servers,
         client_id="rinnovo-devstack-probe",
         request_timeout_ms=max(500, int(request_timeout * 1000)),
+        **options,
     )
     try:
         await admin.start()

@@ -22,7 +22,7 @@ from typing import Self
 from rinnovo.devstack import _process
 from rinnovo.devstack.errors import ServerStartError
 
-SERVICES = ("catalog", "orders", "payments", "notifier")
+SERVICES = ("catalog", "orders", "payments", "notifier", "portal")
 HOST = "127.0.0.1"
 
 

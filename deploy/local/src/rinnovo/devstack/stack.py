@@ -53,12 +53,14 @@ class LocalStack:
         mongo_port: int | None = None,
         environ: Mapping[str, str] | None = None,
         ready_timeout: float = 180.0,
+        kafka_sasl_users: Mapping[str, str] | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
         self._external_kafka = env.get(KAFKA_ENV, "").strip() or None
         self._external_mongodb = env.get(MONGODB_ENV, "").strip() or None
         self._given_data_dir = Path(data_dir).absolute() if data_dir is not None else None
         self._kafka_port = kafka_port
+        self._kafka_sasl_users = dict(kafka_sasl_users or {})
         self._mongo_port = mongo_port
         self.ready_timeout = ready_timeout
         self.data_dir: Path | None = None
@@ -87,6 +89,18 @@ class LocalStack:
         """The variables our services read to find the stack."""
         return {KAFKA_ENV: self.kafka_bootstrap_servers, MONGODB_ENV: self.mongodb_url}
 
+    def kafka_client_env(self, user: str) -> dict[str, str]:
+        """The ``KAFKA_*`` variables that log a service in as ``user`` (none without SASL)."""
+        if self.kafka is None or not self.kafka.sasl_users:
+            return {}
+        options = self.kafka.client_options(user)
+        return {
+            "KAFKA_SECURITY_PROTOCOL": options["security_protocol"],
+            "KAFKA_SASL_MECHANISM": options["sasl_mechanism"],
+            "KAFKA_SASL_USERNAME": options["sasl_plain_username"],
+            "KAFKA_SASL_PASSWORD": options["sasl_plain_password"],
+        }
+
     def install(self) -> None:
         """Install what this stack will start locally (a no-op once cached)."""
         install_all(kafka=self._external_kafka is None, ferretdb=self._external_mongodb is None)
@@ -102,7 +116,11 @@ class LocalStack:
         assert self.data_dir is not None
         try:
             if self._external_kafka is None:
-                self.kafka = KafkaServer(self.data_dir / "kafka", port=self._kafka_port)
+                self.kafka = KafkaServer(
+                    self.data_dir / "kafka",
+                    port=self._kafka_port,
+                    sasl_users=self._kafka_sasl_users,
+                )
                 self.kafka.start()
             if self._external_mongodb is None:
                 self.ferretdb = FerretDBServer(self.data_dir / "ferretdb", port=self._mongo_port)

@@ -10,7 +10,9 @@ from rinnovo.contracts.topics import (
     PAYMENTS_PAYMENT,
 )
 from rinnovo.notifier.adapters.repositories import Stores, stores
+from rinnovo.notifier.adapters.sealed_secrets import SecretBox
 from rinnovo.notifier.channels.base import CHANNELS_GROUP, Channel, ChannelContext, ChannelPlugin
+from rinnovo.notifier.domain.egress import EgressPolicy
 from rinnovo.notifier.domain.locales import choose_locale
 from rinnovo.notifier.entrypoints.deliverer import Deliverer
 from rinnovo.notifier.entrypoints.events import on_event
@@ -21,6 +23,7 @@ from rinnovo.notifier.settings import NotifierSettings
 from rinnovo.runtime.changes import Changes
 from rinnovo.runtime.clock import Clock
 from rinnovo.runtime.plugins import BuiltService, load_plugins
+from rinnovo.runtime.safety import dev_mode_only
 from rinnovo.runtime.service import ServiceRuntime
 
 NAME = "notifier"
@@ -39,8 +42,14 @@ def compose(settings: NotifierSettings, clock: Clock | None = None) -> Composed:
     yet running)."""
     if choose_locale(settings.default_locale, "it") != settings.default_locale:
         raise ValueError(f"no templates for the default locale {settings.default_locale!r}")
-    runtime = ServiceRuntime(NAME, settings, clock)
-    kept = stores(runtime.db)
+    runtime = ServiceRuntime(NAME, settings, clock)  # refuses a default auth key first
+    dev_mode_only(
+        "RINNOVO_NOTIFIER_WEBHOOK_ALLOW_LOOPBACK",
+        settings.webhook_allow_loopback,
+        settings.dev_mode,
+    )
+    box = SecretBox.from_settings(settings.webhook_secret_keys, settings.dev_mode)
+    kept = stores(runtime.db, box)
     renderer = Renderer({"area_url": settings.customer_area_url, "brand": settings.brand})
     channel_context = ChannelContext(
         settings=settings, renderer=renderer, endpoints=kept.endpoints, clock=runtime.clock
@@ -57,6 +66,7 @@ def compose(settings: NotifierSettings, clock: Clock | None = None) -> Composed:
         retry=settings.retry_policy(),
         default_locale=settings.default_locale,
         allow_plain_http=settings.webhook_allow_plain_http,
+        egress=EgressPolicy(settings.webhook_allow_loopback),
     )
     runtime.produces(NOTIFIER_NOTIFICATION)
     runtime.with_outbox(kept.notifications.collection)

@@ -40,6 +40,16 @@ class NotifierSettings(ServiceSettings):
     webhook_allow_plain_http: bool = Field(
         default=False, description="Accept http:// endpoints on hosts other than loopback."
     )
+    webhook_allow_loopback: bool = Field(
+        default=False,
+        description="Tests only, in development mode: endpoints on this machine. Private, "
+        "link-local and metadata addresses are refused whatever this says.",
+    )
+    webhook_secret_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Fernet keys that seal endpoints' signing secrets at rest: the first seals, "
+        "each opens (rotation). Required outside development mode.",
+    )
 
     retry_initial_seconds: float = Field(default=30.0, gt=0)
     retry_max_seconds: float = Field(default=3600.0, gt=0)

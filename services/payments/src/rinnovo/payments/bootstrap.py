@@ -12,7 +12,12 @@ from rinnovo.payments.adapters.repositories import Stores, stores
 from rinnovo.payments.adapters.statement_formats import load_statement_formats
 from rinnovo.payments.adapters.stripe_gateway import StripeGateway
 from rinnovo.payments.entrypoints.events import on_catalog_event, on_order_event
-from rinnovo.payments.entrypoints.http import admin_router, customer_router, public_router
+from rinnovo.payments.entrypoints.http import (
+    MAX_STATEMENT_BYTES,
+    admin_router,
+    customer_router,
+    public_router,
+)
 from rinnovo.payments.entrypoints.scheduler import ChargeScheduler
 from rinnovo.payments.methods.base import METHODS_GROUP, MethodContext, MethodPlugin
 from rinnovo.payments.methods.registry import Methods
@@ -21,10 +26,19 @@ from rinnovo.payments.service_layer.ports import Policies
 from rinnovo.runtime.changes import Changes
 from rinnovo.runtime.clock import Clock
 from rinnovo.runtime.plugins import BuiltService, load_plugins
+from rinnovo.runtime.safety import InsecureSetting
 from rinnovo.runtime.service import ServiceRuntime
 from rinnovo.runtime.settings import ServiceSettings
 
 NAME = "payments"
+OFFLINE_METHODS = ("bank_transfer", "postal_slip")
+STRIPE_METHODS = ("card", "paypal", "sepa_direct_debit")
+
+
+def configured(secret: SecretStr | None) -> bool:
+    """Set, and not one of the placeholders older settings files carry."""
+    value = secret.get_secret_value().strip() if secret is not None else ""
+    return bool(value) and not value.endswith("_not_configured")
 
 
 class PaymentsSettings(ServiceSettings):
@@ -34,21 +48,41 @@ class PaymentsSettings(ServiceSettings):
     public_base_url: str = Field(
         default="http://127.0.0.1:8003", description="How customers reach this API (links)."
     )
-    methods: list[str] = Field(
-        default=["bank_transfer", "postal_slip", "card", "paypal", "sepa_direct_debit"],
-        description="Allow-list of the payment-method plugins to load.",
+    methods: list[str] | None = Field(
+        default=None,
+        description="Allow-list of the payment-method plugins to load; by default the offline "
+        "ones, and Stripe's once its keys are set.",
     )
     beneficiary_name: str = "Rinnovo S.r.l."
     beneficiary_iban: str = "IT60X0542811101000000123456"
     beneficiary_bic: str = "BPMOIT22XXX"
     postal_account: str = "000012345678"
-    stripe_api_key: SecretStr = SecretStr("sk_test_not_configured")
-    stripe_webhook_secret: SecretStr = SecretStr("whsec_not_configured")
+    stripe_api_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None, description="Signs Stripe's callbacks: whoever knows it can mark orders paid."
+    )
     stripe_api_base: str | None = Field(
         default=None, description="Another Stripe API address (a local fake in tests)."
     )
     stripe_return_url: str = "http://127.0.0.1:8003/v1/payments?order_id={order_id}"
     callback_tolerance_seconds: int = Field(default=300, ge=1)
+
+    def enabled_methods(self) -> list[str]:
+        """The methods to load. Raises ``InsecureSetting`` for a provider's method whose keys
+        are missing or placeholders: a callback signed with a known key would mark orders paid.
+        """
+        stripe_ready = configured(self.stripe_api_key) and configured(self.stripe_webhook_secret)
+        if self.methods is None:
+            return [*OFFLINE_METHODS, *(STRIPE_METHODS if stripe_ready else ())]
+        on_stripe = sorted(set(self.methods) & set(STRIPE_METHODS))
+        if on_stripe and not stripe_ready:
+            missing = "WEBHOOK_SECRET" if configured(self.stripe_api_key) else "API_KEY"
+            raise InsecureSetting(
+                f"RINNOVO_PAYMENTS_STRIPE_{missing}",
+                f"not set, or a placeholder, while {', '.join(on_stripe)} is enabled",
+            )
+        return self.methods
+
     default_retry_days: list[int] = Field(
         default=[1, 3, 7], description="Used until the product's own schedule is known."
     )
@@ -70,11 +104,13 @@ class Composed:
 def compose(settings: PaymentsSettings, clock: Clock | None = None) -> Composed:
     """The use cases on their stores, the method plugins, the outbox and the scheduler
     (not yet running): shared by the service and the command line."""
+    enabled = settings.enabled_methods()
     runtime = ServiceRuntime(NAME, settings, clock)
     kept = stores(runtime.db)
 
     @cache
     def stripe() -> StripeGateway:
+        assert settings.stripe_api_key is not None and settings.stripe_webhook_secret is not None
         return StripeGateway(
             api_key=settings.stripe_api_key.get_secret_value(),
             webhook_secret=settings.stripe_webhook_secret.get_secret_value(),
@@ -91,7 +127,7 @@ def compose(settings: PaymentsSettings, clock: Clock | None = None) -> Composed:
         public_base_url=settings.public_base_url.rstrip("/"),
         stripe=stripe,
     )
-    plugins = load_plugins(METHODS_GROUP, settings.methods, MethodPlugin)  # type: ignore[type-abstract]
+    plugins = load_plugins(METHODS_GROUP, enabled, MethodPlugin)  # type: ignore[type-abstract]
     wake = runtime.wake_relay
     context = Context(
         payments=Changes(kept.payments, wake),
@@ -123,6 +159,7 @@ def build(settings: PaymentsSettings | None = None, clock: Clock | None = None) 
     runtime.in_background(scheduler.run)
     runtime.on_clock_moved(scheduler.wake)
     runtime.on_startup(composed.stores.ensure_indexes)
+    runtime.accept_larger_bodies("/v1/admin/statements", MAX_STATEMENT_BYTES)
     http = runtime.http_app(
         [
             customer_router(ctx, runtime.auth),

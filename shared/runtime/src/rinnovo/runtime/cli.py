@@ -16,16 +16,21 @@ import sys
 from pathlib import Path
 
 import uvicorn
+from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rinnovo.runtime.logging import configure_logging
 from rinnovo.runtime.plugins import SERVICES_GROUP, ServicePlugin, load_plugins
+from rinnovo.runtime.safety import InsecureSetting
+
+EX_CONFIG = 78
+"""The exit status of a service refused to start by its settings (sysexits' EX_CONFIG)."""
 
 
 class RunnerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RINNOVO_", extra="ignore")
 
-    services: str = "catalog,orders,payments,notifier"
+    services: str = "catalog,orders,payments,notifier,portal"
     """Comma-separated allow-list of the services this deployment runs."""
 
     def allowed(self) -> list[str]:
@@ -42,7 +47,12 @@ def run_one(name: str) -> int:
     if name not in plugins:
         print(f"unknown or not allowed service {name!r}; allowed: {', '.join(plugins)}")
         return 2
-    built = plugins[name].build()
+    try:
+        built = plugins[name].build()
+    except (InsecureSetting, ValidationError) as exc:
+        reason = exc if isinstance(exc, InsecureSetting) else _one_line(exc)
+        print(f"rinnovo {name}: refusing to start: {reason}", file=sys.stderr, flush=True)
+        return EX_CONFIG
     settings = built.runtime.settings
     configure_logging(name, settings.log_level, json=settings.log_json)
     config = uvicorn.Config(
@@ -55,6 +65,13 @@ def run_one(name: str) -> int:
     )
     uvicorn.Server(config).run()
     return 0
+
+
+def _one_line(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
+        for e in exc.errors(include_url=False, include_input=False)
+    )
 
 
 def run_all() -> int:

@@ -22,8 +22,11 @@ EventHandler = Callable[[Event], Awaitable[None]]
 
 
 def client_options(infra: InfraSettings) -> dict[str, Any]:
-    """What every Kafka client of a service is given to reach the cluster."""
-    return {"bootstrap_servers": infra.kafka_bootstrap_servers}
+    """What every Kafka client of a service is given to reach the cluster and sign in."""
+    return {
+        "bootstrap_servers": infra.kafka_bootstrap_servers,
+        **infra.kafka_security.client_options(),
+    }
 
 
 def make_producer(infra: InfraSettings, service: str) -> RecordProducer:
@@ -41,6 +44,7 @@ def make_broker(
     broker = KafkaBroker(
         infra.kafka_bootstrap_servers,
         client_id=f"rinnovo-{service}",
+        security=infra.kafka_security.faststream(),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         allow_auto_create_topics=False,
         middlewares=(

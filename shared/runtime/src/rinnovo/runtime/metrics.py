@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
 
 @dataclass
@@ -32,3 +32,17 @@ class Metrics:
             ["topic"],
             registry=self.registry,
         )
+
+
+class MetricsServer:
+    """``/metrics`` on a port of its own, away from the API: what Prometheus scrapes is then
+    reachable only where the network lets it (docs/security.md)."""
+
+    def __init__(self, registry: CollectorRegistry, host: str, port: int) -> None:
+        self._server, self._thread = start_http_server(port, addr=host, registry=registry)
+        self.port: int = self._server.server_port
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

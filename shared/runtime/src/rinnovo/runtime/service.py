@@ -19,6 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from rinnovo.contracts import TopicSpec
 from rinnovo.runtime.auth import Auth, AuthSettings
+from rinnovo.runtime.body_limit import BodyLimit
 from rinnovo.runtime.clock import Clock, ShiftedClock
 from rinnovo.runtime.kafka import (
     EventHandler,
@@ -28,7 +29,7 @@ from rinnovo.runtime.kafka import (
     make_producer,
     subscribe,
 )
-from rinnovo.runtime.metrics import Metrics
+from rinnovo.runtime.metrics import Metrics, MetricsServer
 from rinnovo.runtime.outbox import OutboxRelay, RelayLease
 from rinnovo.runtime.problems import (
     document_problems,
@@ -67,7 +68,11 @@ class ServiceRuntime:
         self._background: list[Step] = []
         self._on_clock_moved: list[Callable[[], None]] = []
         self.relay: OutboxRelay | None = None
-        self.auth = Auth(AuthSettings())
+        auth = AuthSettings()
+        auth.refuse_unsafe(settings.dev_mode)  # raises InsecureSetting: nothing started yet
+        self.auth = Auth(auth)
+        self._larger_bodies: dict[str, int] = {}
+        self.metrics_server: MetricsServer | None = None
 
     def produces(self, *specs: TopicSpec) -> None:
         """Declare the topics this service publishes (created at start, documented)."""
@@ -106,6 +111,10 @@ class ServiceRuntime:
         """Called when an admin moves a time-travel clock (schedulers look again)."""
         self._on_clock_moved.append(wake)
 
+    def accept_larger_bodies(self, path: str, max_bytes: int) -> None:
+        """Let one path take bodies over ``max_body_bytes`` (a bank statement)."""
+        self._larger_bodies[path] = max_bytes
+
     def wake_relay(self) -> None:
         if self.relay is not None:
             self.relay.wake()
@@ -122,6 +131,10 @@ class ServiceRuntime:
         """Start everything in order; stop it all in reverse, whatever happened."""
         tasks: list[asyncio.Task[None]] = []
         try:
+            if self.settings.metrics_port is not None:
+                self.metrics_server = MetricsServer(
+                    self.metrics.registry, self.settings.http_host, self.settings.metrics_port
+                )
             await ensure_topics(self.settings.infra, self._topics.values())
             if self._outbox_collections:
                 self.relay = OutboxRelay(
@@ -152,6 +165,8 @@ class ServiceRuntime:
             await self.broker.stop()
             await self.producer.stop()
             await self.mongo.close()
+            if self.metrics_server is not None:
+                self.metrics_server.close()
             log.info("service stopped", service=self.name)
 
     def http_app(
@@ -164,6 +179,9 @@ class ServiceRuntime:
 
         app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
         install_problem_handlers(app)
+        app.add_middleware(
+            BodyLimit, max_bytes=self.settings.max_body_bytes, larger=self._larger_bodies
+        )
         generate = app.openapi
 
         def openapi() -> dict[str, Any]:
@@ -197,9 +215,12 @@ class ServiceRuntime:
             response.status_code = 503
             return {"status": "not ready"}
 
-        @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-        async def metrics() -> Response:
-            return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        if self.settings.dev_mode and self.settings.metrics_port is None:
+
+            @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+            async def metrics() -> Response:
+                registry = self.metrics.registry
+                return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
         return router
 

@@ -8,6 +8,11 @@ owns is read with its prefix (``RINNOVO_ORDERS_HTTP_PORT``, ...).
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rinnovo.runtime.kafka_security import KafkaSecurity
+from rinnovo.runtime.safety import DEV_MODE_ENV
+
+MIB = 1024 * 1024
+
 
 class InfraSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
@@ -19,12 +24,13 @@ class InfraSettings(BaseSettings):
     kafka_topic_prefix: str = Field(
         default="", description="Prepended to every topic name: one cluster, several stacks."
     )
+    kafka_security: KafkaSecurity = Field(default_factory=KafkaSecurity)
 
 
 class ServiceSettings(BaseSettings):
     """Base of each service's settings; subclasses set ``env_prefix``."""
 
-    model_config = SettingsConfigDict(extra="ignore")
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     infra: InfraSettings = Field(default_factory=InfraSettings)
     database: str = Field(default="", description="MongoDB database; defaults to rinnovo_<name>.")
@@ -40,4 +46,20 @@ class ServiceSettings(BaseSettings):
     time_travel: bool = Field(
         default=False,
         description="Demo and test deployments only: lets an admin move this service's clock.",
+    )
+    # Security (docs/security.md).
+    dev_mode: bool = Field(
+        default=False,
+        validation_alias=DEV_MODE_ENV,
+        description="Development and tests only: allows the public default secrets.",
+    )
+    max_body_bytes: int = Field(
+        default=MIB, ge=1024, description="Larger request bodies get 413 before being read."
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Serve /metrics on this port only; without it, /metrics is served on the "
+        "API's port in development mode and not at all otherwise.",
     )

@@ -12,6 +12,7 @@ from rinnovo.notifier.adapters.layout import NOTIFICATIONS, SCHEDULE
 from rinnovo.notifier.channels.base import Channel
 from rinnovo.notifier.channels.webhook import WebhookChannel
 from rinnovo.notifier.domain.delivery import RetryPolicy
+from rinnovo.notifier.domain.egress import EgressPolicy
 from rinnovo.notifier.domain.endpoints import Endpoint
 from rinnovo.notifier.domain.identity import notification_id
 from rinnovo.notifier.domain.messages import KnownOrder
@@ -143,7 +144,9 @@ def in_memory(clock: FixedClock, email: Channel) -> Notifier:
         endpoints=endpoints,
         channels={
             "email": email,
-            "webhook": WebhookChannel(endpoints, 5.0, httpx.MockTransport(hooks.answer)),
+            "webhook": WebhookChannel(
+                endpoints, 5.0, EgressPolicy(), httpx.MockTransport(hooks.answer)
+            ),
         },
         clock=clock,
         retry=POLICY,

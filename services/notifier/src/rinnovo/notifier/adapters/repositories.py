@@ -13,6 +13,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from rinnovo.notifier.adapters.layout import NOTIFICATIONS, SCHEDULE
+from rinnovo.notifier.adapters.sealed_secrets import SecretBox
 from rinnovo.notifier.domain.endpoints import ALL, Endpoint
 from rinnovo.notifier.domain.messages import KnownOrder
 from rinnovo.notifier.domain.notifications import Notification
@@ -55,11 +56,11 @@ class NotificationHistory:
         return [NOTIFICATIONS.decode(doc) async for doc in cursor]
 
 
-def _endpoint_document(e: Endpoint) -> dict[str, Any]:
+def _endpoint_document(e: Endpoint, box: SecretBox) -> dict[str, Any]:
     return {
         "_id": e.endpoint_id,
         "url": e.url,
-        "secret": e.secret,
+        "secret_sealed": box.seal(e.secret),
         "events": list(e.events),
         "description": e.description,
         "active": e.active,
@@ -67,11 +68,11 @@ def _endpoint_document(e: Endpoint) -> dict[str, Any]:
     }
 
 
-def _endpoint(doc: dict[str, Any]) -> Endpoint:
+def _endpoint(doc: dict[str, Any], box: SecretBox) -> Endpoint:
     return Endpoint(
         endpoint_id=doc["_id"],
         url=doc["url"],
-        secret=doc["secret"],
+        secret=box.open(doc["secret_sealed"]),
         events=tuple(doc["events"]),
         description=doc.get("description", ""),
         active=doc["active"],
@@ -83,25 +84,25 @@ class Endpoints:
     """Integrators' webhook endpoints. Removing one deactivates it: its deliveries stay
     explainable, and pending ones fail instead of going to a URL nobody vouches for."""
 
-    def __init__(self, collection: Collection) -> None:
-        self.collection = collection
+    def __init__(self, collection: Collection, box: SecretBox) -> None:
+        self.collection, self.box = collection, box  # the box seals secrets at rest
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("active", ASCENDING)])
 
     async def add(self, endpoint: Endpoint) -> None:
-        await self.collection.insert_one(_endpoint_document(endpoint))
+        await self.collection.insert_one(_endpoint_document(endpoint, self.box))
 
     async def get(self, endpoint_id: str) -> Endpoint | None:
         doc = await self.collection.find_one({"_id": endpoint_id})
-        return None if doc is None else _endpoint(doc)
+        return None if doc is None else _endpoint(doc, self.box)
 
     async def all(self) -> list[Endpoint]:
-        return [_endpoint(doc) async for doc in self.collection.find({}).sort("created_at")]
+        return [_endpoint(d, self.box) async for d in self.collection.find({}).sort("created_at")]
 
     async def subscribed_to(self, template: str) -> list[Endpoint]:
         cursor = self.collection.find({"active": True, "events": {"$in": [template, ALL]}})
-        return [_endpoint(doc) async for doc in cursor.sort("_id")]
+        return [_endpoint(doc, self.box) async for doc in cursor.sort("_id")]
 
     async def deactivate(self, endpoint_id: str) -> bool:
         result = await self.collection.update_one({"_id": endpoint_id}, {"$set": {"active": False}})
@@ -157,11 +158,12 @@ class Stores:
         await self.endpoints.ensure_indexes()
 
 
-def stores(db: AsyncDatabase[dict[str, Any]]) -> Stores:
+def stores(db: AsyncDatabase[dict[str, Any]], box: SecretBox) -> Stores:
+    """``box`` seals the endpoints' signing secrets at rest."""
     notifications = db["notifications"]
     return Stores(
         notifications=MongoAggregates(notifications, NOTIFICATIONS, schedule=SCHEDULE),
         history=NotificationHistory(notifications),
-        endpoints=Endpoints(db["webhook_endpoints"]),
+        endpoints=Endpoints(db["webhook_endpoints"], box),
         orders=KnownOrders(db["known_orders"]),
     )

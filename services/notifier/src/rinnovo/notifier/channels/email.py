@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
 import aiosmtplib
+from pydantic import SecretStr
 
 from rinnovo.notifier.channels.base import ChannelContext, Delivery
 from rinnovo.notifier.domain.delivery import Outcome, Refused, RetryLater, Sent
@@ -31,7 +32,7 @@ class SmtpConfig:
     tls: bool
     validate_certs: bool
     username: str | None
-    password: str | None
+    password: SecretStr | None
     timeout_seconds: float
     mail_from: str
     reply_to: str | None
@@ -109,7 +110,7 @@ class EmailChannel:
                 hostname=c.host,
                 port=c.port,
                 username=c.username,
-                password=c.password,
+                password=c.password.get_secret_value() if c.password else None,
                 use_tls=c.tls,
                 start_tls=c.starttls if not c.tls else False,
                 validate_certs=c.validate_certs,
@@ -140,7 +141,7 @@ class EmailPlugin:
             tls=s.smtp_tls,
             validate_certs=s.smtp_validate_certs,
             username=s.smtp_username,
-            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            password=s.smtp_password,
             timeout_seconds=s.smtp_timeout_seconds,
             mail_from=s.mail_from,
             reply_to=s.reply_to,

@@ -15,7 +15,9 @@ from datetime import timedelta
 import httpx
 
 from rinnovo.notifier.channels.base import ChannelContext, Delivery, EndpointDirectory
+from rinnovo.notifier.channels.guarded_transport import GuardedTransport
 from rinnovo.notifier.domain.delivery import Outcome, Refused, RetryLater, Sent
+from rinnovo.notifier.domain.egress import EgressPolicy, ForbiddenDestination
 from rinnovo.notifier.domain.messages import Message, jsonable
 from rinnovo.notifier.domain.notifications import Audience, Target
 from rinnovo.notifier.domain.signing import signature
@@ -65,11 +67,13 @@ class WebhookChannel:
         self,
         endpoints: EndpointDirectory,
         timeout_seconds: float,
+        egress: EgressPolicy,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """``transport`` replaces the network reached through ``egress`` (a script, in tests)."""
         self.endpoints = endpoints
         self._client = httpx.AsyncClient(
-            transport=transport,
+            transport=transport or GuardedTransport(egress),
             timeout=timeout_seconds,
             follow_redirects=False,  # a redirect would carry the signed body somewhere else
             headers={"User-Agent": "rinnovo-notifier/1"},
@@ -101,6 +105,11 @@ class WebhookChannel:
         }
         try:
             response = await self._client.post(endpoint.url, content=content, headers=headers)
+        except ForbiddenDestination:
+            # Said the same whatever the address and port: nothing to learn about the inside.
+            return Refused("the endpoint's address is not a public one")
+        except (httpx.InvalidURL, ValueError):
+            return Refused("the endpoint's URL cannot be used")
         except httpx.HTTPError as exc:
             return RetryLater(f"{type(exc).__name__}: {exc}")
         return classify(response)
@@ -114,7 +123,9 @@ class WebhookPlugin:
     description = "Signed HTTP POSTs to integrators' registered endpoints."
 
     def build(self, context: ChannelContext) -> WebhookChannel:
-        return WebhookChannel(context.endpoints, context.settings.webhook_timeout_seconds)
+        s = context.settings
+        egress = EgressPolicy(allow_loopback=s.webhook_allow_loopback)
+        return WebhookChannel(context.endpoints, s.webhook_timeout_seconds, egress)
 
 
 plugin = WebhookPlugin()

@@ -2,10 +2,11 @@
 beside them, the channel plugins, the clock and the delivery policy."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rinnovo.notifier.channels.base import Channel
 from rinnovo.notifier.domain.delivery import RetryPolicy
+from rinnovo.notifier.domain.egress import EgressPolicy
 from rinnovo.notifier.domain.notifications import Notification
 from rinnovo.notifier.service_layer.ports import Endpoints, History, KnownOrders
 from rinnovo.runtime.changes import Changes
@@ -23,3 +24,5 @@ class Context:
     retry: RetryPolicy
     default_locale: str
     allow_plain_http: bool = False
+    egress: EgressPolicy = field(default_factory=EgressPolicy)
+    """Where webhooks may go: endpoints reaching elsewhere are refused."""

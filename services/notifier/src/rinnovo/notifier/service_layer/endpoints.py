@@ -5,7 +5,7 @@ for)."""
 import secrets
 import uuid
 
-from rinnovo.notifier.domain.endpoints import Endpoint, check_events, check_url
+from rinnovo.notifier.domain.endpoints import Endpoint, check_destination, check_events
 from rinnovo.notifier.domain.messages import Template
 from rinnovo.notifier.service_layer.context import Context
 from rinnovo.runtime.errors import NotFound
@@ -16,10 +16,11 @@ MESSAGE_TYPES = {t.value for t in Template}
 async def register_endpoint(
     ctx: Context, url: str, events: list[str], description: str, secret: str | None
 ) -> Endpoint:
-    """Raises ``InvalidEndpoint``. Without a secret, one is generated (shown once)."""
+    """Raises ``InvalidEndpoint`` (a malformed URL, one not reaching a public address, not
+    https). Without a secret, one is generated (shown once)."""
     endpoint = Endpoint(
         endpoint_id=str(uuid.uuid4()),
-        url=check_url(url, ctx.allow_plain_http),
+        url=check_destination(url, ctx.allow_plain_http, ctx.egress),
         secret=secret or secrets.token_urlsafe(32),
         events=check_events(events, MESSAGE_TYPES),
         description=description,

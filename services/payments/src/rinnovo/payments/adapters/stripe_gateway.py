@@ -196,14 +196,13 @@ class StripeGateway:
 
 
 def _timestamp(header: str) -> datetime:
-    for item in header.split(","):
-        key, _, value = item.partition("=")
-        if key.strip() == "t":
-            try:
-                return datetime.fromtimestamp(int(value), UTC)
-            except ValueError:
-                break
-    raise BadCallback("the signature header has no timestamp")
+    """The timestamp the SDK has just checked the signature with, read by the SDK's own
+    parser: any reading of our own could take another ``t`` from a crafted header (a fresh
+    one beside the old one that was signed) and let a replay through."""
+    timestamp, _ = stripe.WebhookSignature._get_timestamp_and_signatures(
+        header, stripe.WebhookSignature.EXPECTED_SCHEME
+    )
+    return datetime.fromtimestamp(timestamp, UTC)
 
 
 def _reason(exc: stripe.StripeError) -> str:

@@ -121,7 +121,8 @@ async def caught_up(stack: Any, payments: BuiltService, wait: Wait) -> None:
 
     async def orders_consumed_payments() -> bool:
         topic = stack.topic("payments.payment.v1")
-        positions = await group_positions(bootstrap, orders.group_id, [topic])
+        kafka = {"bootstrap_servers": bootstrap}
+        positions = await group_positions(kafka, orders.group_id, [topic])
         return all(done == end for end, done in positions.values())
 
     try:

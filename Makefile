@@ -19,14 +19,15 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
 	@echo "make run        set up and run the whole system on local Kafka + FerretDB"
+	@echo "                (REGISTRY=1: also a local schema registry, Apicurio Registry)"
 	@echo "make test       set up and run every test (unit, contract, integration)"
 	@echo "make unit       only the tests that need no server"
 	@echo "make e2e        only the whole-system journeys and fault tests (tests/e2e)"
 	@echo "make faults-soak N=10   the fault tests N times in a row; how many passed"
 	@echo "make browser    only the portal's tests in Chromium (tests/browser)"
 	@echo "make lint       ruff and mypy"
-	@echo "make contracts  export JSON Schemas and AsyncAPI documents"
-	@echo "make servers    install the local Kafka and FerretDB (done on demand anyway)"
+	@echo "make contracts  export JSON Schemas and AsyncAPI documents, publish compatible versions"
+	@echo "make servers    install the local Kafka, FerretDB and schema registry (done on demand anyway)"
 	@echo "make bench      benchmarks on the real servers (BENCH_ARGS=--quick for a smoke run)"
 
 $(UV):
@@ -37,7 +38,7 @@ setup: $(UV)
 	$(UV) sync --frozen
 
 run: setup
-	$(UV) run rinnovo-devstack up -- rinnovo run all
+	$(UV) run rinnovo-devstack up $(if $(REGISTRY),--registry) -- rinnovo run all
 
 # Debian's chromium, only when it is missing; Playwright for Python is a dev package (uv.lock).
 chromium:
@@ -83,6 +84,8 @@ format: setup
 	$(UV) run ruff check --fix .
 	$(UV) run ruff format .
 
+# Writes the exports and publishes each changed event as the version its class declares, if
+# that version is compatible with every earlier one; fails naming field and rule otherwise.
 contracts: setup
 	RINNOVO_DEV_MODE=true $(UV) run rinnovo contracts export
 

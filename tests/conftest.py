@@ -58,10 +58,15 @@ async def read_topic(
                 batch = await consumer.getmany(timeout_ms=200)
                 for partition_records in batch.values():
                     records.extend(partition_records)
-        # Anything else already there (duplicates would show up here).
-        batch = await consumer.getmany(timeout_ms=500)
-        for partition_records in batch.values():
-            records.extend(partition_records)
+            # Then anything else already there (duplicates would show up here): up to the
+            # end offset of every partition, as it is now.
+            while not consumer.assignment():
+                for partition_records in (await consumer.getmany(timeout_ms=100)).values():
+                    records.extend(partition_records)
+            ends = await consumer.end_offsets(list(consumer.assignment()))
+            while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+                for partition_records in (await consumer.getmany(timeout_ms=200)).values():
+                    records.extend(partition_records)
     finally:
         await consumer.stop()
     return records

@@ -44,10 +44,10 @@ async def load(options: Options, database: str, customers: int) -> float:
             for k in range(SERVICES_PER_PROBE if c < PROBES else 1):
                 docs.append(bench.document(c * 100 + k, expiry, (), now, f"cust-{c:06d}"))
                 if len(docs) >= LOAD_BATCH:
-                    await bench.app.subscriptions.collection.insert_many(docs, ordered=False)
+                    await bench.stores.services.collection.insert_many(docs, ordered=False)
                     docs = []
         if docs:
-            await bench.app.subscriptions.collection.insert_many(docs, ordered=False)
+            await bench.stores.services.collection.insert_many(docs, ordered=False)
         return time.perf_counter() - started
     finally:
         await bench.runtime.mongo.close()

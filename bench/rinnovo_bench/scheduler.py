@@ -2,10 +2,10 @@
 much due.
 
 Services are bulk-loaded with ``insert_many`` of documents built by the domain and the orders
-repository (``Subscriptions._state`` + ``scheduled(next_due(...))``, shaped as
-``rinnovo.runtime.aggregates.insert`` stores them, outbox already relayed). The scheduler is
-the real ``rinnovo.orders.scheduler.Scheduler`` over the real repositories; its events leave
-through the real relay of a ``ServiceRuntime``.
+layout (``recorded`` by the domain, laid out by ``adapters.layout``, shaped as
+``rinnovo.runtime.aggregates.new_document`` stores them, outbox already relayed). The
+scheduler is the real ``rinnovo.orders.entrypoints.scheduler.Scheduler`` over the real
+stores; its events leave through the real relay of a ``ServiceRuntime``.
 
 Each service is also noted in the orders agenda, as the repository's writes do.
 
@@ -21,10 +21,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from rinnovo.catalog.adapters.seed_file import read_seed
 from rinnovo.contracts.catalog import ProductPolicy
+from rinnovo.orders.adapters import layout
 from rinnovo.orders.adapters.agenda import Note
-from rinnovo.orders.adapters.repositories import NEXT_DUE, scheduled
 from rinnovo.orders.bootstrap import OrdersSettings, compose
-from rinnovo.orders.domain.schedule import next_due
+from rinnovo.orders.domain.schedule import recorded
 from rinnovo.orders.domain.subscription import (
     AutoRenewal,
     Components,
@@ -34,6 +34,7 @@ from rinnovo.orders.domain.subscription import (
     TimelineEntry,
 )
 from rinnovo.runtime import aggregates
+from rinnovo.runtime.changes import CLAIMED_UNTIL, NEVER_CLAIMED
 from rinnovo.runtime.clock import SystemClock, rome_date
 from rinnovo.runtime.settings import InfraSettings
 from rinnovo_bench.common import Json, Options, drop_database, progress, summary, unique, until
@@ -58,17 +59,17 @@ class Bench:
             scheduler_interval_seconds=3600,
         )
         composed = compose(settings, SystemClock())
-        self.runtime, self.app, self.scheduler = composed.runtime, composed.app, composed.scheduler
+        self.runtime, self.scheduler = composed.runtime, composed.scheduler
+        self.context, self.stores = composed.context, composed.stores
         self.loaded = 0
         self.due_loaded = 0
         self.policy: ProductPolicy | None = None
 
     async def prepare(self) -> None:
         for draft in read_seed().products:
-            await self.app.products.apply(draft.product_id, 1, draft.published())
-        self.policy = (await self.app.product(PRODUCT)).policy
-        await self.app.subscriptions.ensure_indexes()
-        await self.app.orders.ensure_indexes()
+            await self.context.products.apply(draft.product_id, 1, draft.published())
+        self.policy = await self.context.policy(PRODUCT)
+        await self.stores.ensure_indexes()
 
     def document(
         self,
@@ -94,15 +95,13 @@ class Bench:
             milestones_done=done,
             history=(TimelineEntry(at=now, event="activated", expiry_date=expiry),),
         )
-        repository = self.app.subscriptions
-        state = repository._state(service, scheduled(next_due(service, self.policy)))
-        return {
-            "_id": service.subscription_id,
-            **state,
-            aggregates.VERSION: 1,
-            "outbox": [],
-            aggregates.INBOX: [],
+        service = recorded(service, (), self.policy)
+        fields = {
+            **layout.SERVICE_CODEC.encode(service),
+            layout.SERVICE_SCHEDULE.field: service.next_due_at,
+            CLAIMED_UNTIL: NEVER_CLAIMED,
         }
+        return aggregates.new_document(service.subscription_id, fields)
 
     async def load(self, total: int) -> float:
         """Grow the collection to ``total`` services none of which is due, their expiries
@@ -134,10 +133,9 @@ class Bench:
             await self.store(docs)
 
     async def store(self, docs: list[Json]) -> None:
-        services = self.app.subscriptions
-        assert services.agenda is not None
-        await services.agenda.note_many(Note(doc["_id"], doc[NEXT_DUE]) for doc in docs)
-        await services.collection.insert_many(docs, ordered=False)
+        due = layout.SERVICE_SCHEDULE.field
+        await self.stores.service_agenda.note_many(Note(doc["_id"], doc[due]) for doc in docs)
+        await self.stores.services.collection.insert_many(docs, ordered=False)
 
     async def full_sweep_ms(self) -> float:
         """The full query (nothing due), after which sweeps read the agenda."""

@@ -17,11 +17,12 @@ import pytest
 from rinnovo.devstack import cache_dir
 from rinnovo.devstack._paths import fingerprint
 from rinnovo.devstack._server import cached_install
+from rinnovo.runtime import plugins
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = Path(__file__).resolve().parent / "asyncapi-validator"
 DOCUMENTS = sorted((ROOT / "docs" / "asyncapi").glob("*.json"))
-SERVICES = {"catalog", "orders", "payments", "notifier", "portal"}
+SERVICES = set(plugins.SERVICES)
 
 
 @pytest.fixture(scope="session")

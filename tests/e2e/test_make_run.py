@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rinnovo.runtime.cli import RunnerSettings
+from rinnovo.runtime.plugins import RunnerSettings
 
 pytestmark = pytest.mark.integration
 

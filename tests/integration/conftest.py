@@ -1,13 +1,14 @@
 """A running catalog + orders pair on the real servers, and helpers to act as customers."""
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from httpx import ASGITransport, AsyncClient
 
 from rinnovo.catalog.bootstrap import CatalogSettings
@@ -19,6 +20,7 @@ from rinnovo.orders.bootstrap import build as build_orders
 from rinnovo.runtime.auth import AuthSettings, issue_token
 from rinnovo.runtime.clock import ShiftedClock
 from rinnovo.runtime.events import new_event
+from rinnovo.runtime.outbox import PENDING
 from rinnovo.runtime.plugins import BuiltService
 from rinnovo.runtime.settings import InfraSettings
 
@@ -26,6 +28,14 @@ ACCEPTANCES = {
     doc: {"accepted": True, "version": "2025-01"}
     for doc in ("general_conditions", "unfair_terms", "privacy")
 }
+
+
+def sweeps(runtime: Any) -> float:
+    """Scheduler sweeps finished so far, as the service's metrics count them."""
+    found = runtime.metrics.registry.get_sample_value(
+        "rinnovo_sweeps_total", {"loop": "milestones"}
+    )
+    return found or 0.0
 
 
 def bearer(subject: str, *roles: str) -> dict[str, str]:
@@ -39,6 +49,7 @@ class Stack:
     orders: BuiltService
     clock: ShiftedClock
     producer: AIOKafkaProducer
+    wait_until: Callable[..., Awaitable[None]]
 
     def client(self, subject: str, *roles: str) -> AsyncClient:
         return AsyncClient(
@@ -113,6 +124,56 @@ class Stack:
         card: dict[str, Any] = response.json()
         return card
 
+    async def settled(self, *consumed: str, replicas: Sequence[BuiltService] = ()) -> None:
+        """Wait until nothing more happens at the clock as it is now: orders has consumed
+        ``consumed`` topics to their end, each scheduler (of orders and its ``replicas``)
+        has finished a sweep begun after this call, and no event waits in the outbox.
+        What a test reads after this is all there will be."""
+        for name in consumed:
+
+            async def caught_up(name: str = name) -> bool:
+                return await self._caught_up(name)
+
+            await self.wait_until(caught_up)
+        runtimes = [self.orders.runtime, *(r.runtime for r in replicas)]
+        before = [sweeps(r) for r in runtimes]
+
+        async def swept() -> bool:
+            # The sweep under way may have begun before this call: the one after it has not.
+            return all(sweeps(r) >= n + 2 for r, n in zip(runtimes, before, strict=True))
+
+        await self.wait_until(swept)
+        db = self.orders.runtime.db
+
+        async def outbox_empty() -> bool:
+            for name in ("services", "orders"):
+                if await db[name].find_one({PENDING: True}, {"_id": 1}) is not None:
+                    return False
+            return True
+
+        await self.wait_until(outbox_empty)
+
+    async def _caught_up(self, topic: str) -> bool:
+        """Orders' consumer group has committed the end offset of every partition."""
+        bootstrap = self.infra.kafka_bootstrap_servers
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+        await admin.start()
+        await consumer.start()
+        try:
+            committed = await admin.list_consumer_group_offsets(self.orders.runtime.group_id)
+            name = self.topic(topic)
+            [described] = await admin.describe_topics([name])
+            partitions = [TopicPartition(name, p["partition"]) for p in described["partitions"]]
+            ends = await consumer.end_offsets(partitions)
+        finally:
+            await consumer.stop()
+            await admin.close()
+        return bool(partitions) and all(
+            end == 0 or (tp in committed and committed[tp].offset >= end)
+            for tp, end in ends.items()
+        )
+
     async def events(
         self, topic: str, reader: Callable[..., Awaitable[list[Any]]], at_least: int
     ) -> list[dict[str, Any]]:
@@ -142,7 +203,7 @@ async def stack(
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
     async with catalog.runtime.running(), orders.runtime.running():
         await producer.start()
-        s = Stack(infra, catalog, orders, clock, producer)
+        s = Stack(infra, catalog, orders, clock, producer, wait_until)
         try:
             async with s.customer("probe") as probe:
 

@@ -239,3 +239,21 @@ async def test_a_consumed_event_costs_one_read_and_one_write(kit: Kit) -> None:
         kit.commands.names.clear()
         await kit.changes.change("c1", bump(events=1), cause=reported())
         assert kit.commands.names == ["find", "update"]
+
+
+async def test_before_runs_on_each_read_before_its_decision(kit: Kit) -> None:
+    await kit.changes.create("c1", Counter("ann"))
+    steps: list[str] = []
+
+    async def before(s: Stored[Counter]) -> None:
+        steps.append(f"before {s.value.count}")
+        if s.value.count == 0:
+            await kit.changes.change("c1", bump(10))  # someone writes meanwhile
+
+    def decide(s: Stored[Counter]) -> Decision[Counter]:
+        steps.append(f"decide {s.value.count}")
+        return bump()(s)
+
+    changed = await kit.changes.change("c1", decide, before=before)
+    assert steps == ["before 0", "decide 0", "before 10", "decide 10"]
+    assert changed.value.count == 11

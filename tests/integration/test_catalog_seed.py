@@ -13,7 +13,7 @@ from pymongo import AsyncMongoClient
 
 from rinnovo.catalog.adapters.seed_file import DEFAULT_SEED
 from rinnovo.catalog.bootstrap import CatalogSettings, build
-from rinnovo.catalog.handlers import SeedConflict
+from rinnovo.catalog.service_layer.seed import SeedConflict
 from rinnovo.runtime.auth import AuthSettings, issue_token
 from rinnovo.runtime.clock import FixedClock
 from rinnovo.runtime.settings import InfraSettings

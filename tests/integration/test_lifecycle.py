@@ -70,7 +70,7 @@ async def test_a_whole_life_one_event_per_milestone(
     )
     await stack.travel_to(end_of_rome_day(deadline))
     await wait_for_count(stack, topic_reader, wait_until, "orders.service.deactivated", 1)
-    await asyncio.sleep(0.5)  # room for a duplicate, were there one
+    await stack.settled()  # a duplicate, were there one, would be on the topic now
 
     events = await stack.events("orders.service.v1", topic_reader, at_least=10)
     assert Counter(e["type"] for e in events) == {
@@ -129,7 +129,7 @@ async def test_two_scheduler_replicas_announce_each_milestone_once(
             return sum(r.value.count(b'"orders.service.expired"') for r in records) >= total
 
         await wait_until(all_expired, timeout=600)
-        await asyncio.sleep(1)
+        await stack.settled(replicas=[second])
     events = await stack.events("orders.service.v1", topic_reader, at_least=2 * total)
     expired = [e["aggregate_id"] for e in events if e["type"] == "orders.service.expired"]
     ids = [e["event_id"] for e in events if e["type"] == "orders.service.expired"]
@@ -171,7 +171,7 @@ async def test_a_payment_in_the_same_second_as_expiry_still_renews(
         return bool(card["expiry_date"] == (expiry.replace(year=expiry.year + 1)).isoformat())
 
     await wait_until(renewed)
-    await asyncio.sleep(0.5)
+    await stack.settled("payments.payment.v1")
     card = await card_of(stack, "race")
     assert card["status"] == "active"
     assert card["actions"]["reactivate"] is False
@@ -196,7 +196,7 @@ async def test_a_reactivation_paid_on_the_last_day_of_the_window(
         year=expiry.year + 1
     ).isoformat()
     await stack.travel_to(end_of_rome_day(deadline) + timedelta(days=1))
-    await asyncio.sleep(0.5)
+    await stack.settled()
     assert (await card_of(stack, "late"))["status"] == "active"
 
 
@@ -281,7 +281,7 @@ async def test_storage_crossing_the_threshold_up_down_up_is_two_events(
         return len(await crossings()) >= 2
 
     await wait_until(second_crossing)
-    await asyncio.sleep(0.5)  # room for a third, were the rule wrong
+    await stack.settled("panel.usage.v1")  # a third, were the rule wrong, would be there
     crossed = await crossings()
     assert [c["payload"]["used_bytes"] for c in crossed] == [8 * gb + 1, 9 * gb]
     card = await card_of(stack, "disk")
@@ -296,7 +296,7 @@ async def test_expiry_on_the_night_the_clocks_go_forward(stack: Any, wait_until:
     await stack.import_service("dst", expiry_date=night.isoformat())
     midnight = datetime(night.year, night.month, night.day, 22, tzinfo=UTC)  # 00:00 CEST
     await stack.travel_to(midnight - timedelta(minutes=2))
-    await asyncio.sleep(0.5)
+    await stack.settled()
     assert (await card_of(stack, "dst"))["status"] == "active"
     await stack.travel_to(midnight)
 
@@ -317,7 +317,7 @@ async def test_automatic_renewal_places_one_order_at_the_lead_time(
         automatic_renewal={"enabled": True, "term_years": 2, "payment_method": "card"},
     )
     await stack.travel_to(start_of(expiry - timedelta(days=30)) - timedelta(minutes=5))
-    await asyncio.sleep(0.5)
+    await stack.settled()
     assert await types_on(stack, topic_reader, "orders.order.v1", at_least=0) == []
     await stack.travel_to(start_of(expiry - timedelta(days=30)))
 
@@ -326,7 +326,7 @@ async def test_automatic_renewal_places_one_order_at_the_lead_time(
 
     await wait_until(placed)
     await stack.travel_to(start_of(expiry - timedelta(days=29)))
-    await asyncio.sleep(0.5)
+    await stack.settled()
     orders = await stack.events("orders.order.v1", topic_reader, at_least=1)
     assert [o["type"] for o in orders] == ["orders.order.placed"]
     order = orders[0]["payload"]

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rinnovo.catalog.adapters.seed_file import read_seed
-from rinnovo.orders.adapters.repositories import scheduled
+from rinnovo.orders.adapters import layout
 from rinnovo.orders.bootstrap import Composed, OrdersSettings, compose
-from rinnovo.orders.domain.schedule import next_due
+from rinnovo.orders.domain.schedule import next_due, recorded
 from rinnovo.orders.domain.subscription import (
     AutoRenewal,
     Components,
@@ -18,8 +18,10 @@ from rinnovo.orders.domain.subscription import (
     Status,
     Subscription,
 )
-from rinnovo.orders.scheduler import MAX_PAGES
+from rinnovo.orders.entrypoints.scheduler import MAX_PAGES
+from rinnovo.orders.service_layer.admin import import_service
 from rinnovo.runtime import aggregates
+from rinnovo.runtime.changes import CLAIMED_UNTIL, NEVER_CLAIMED
 from rinnovo.runtime.clock import FixedClock, rome_date
 from rinnovo.runtime.settings import InfraSettings
 
@@ -44,18 +46,18 @@ def service(n: int, clock: FixedClock) -> Subscription:
 
 
 class Counted:
-    """Counts the scheduler's full queries on one repository."""
+    """Counts the scheduler's full queries on the services."""
 
     def __init__(self, composed: Composed) -> None:
         self.calls = 0
-        repository = composed.app.subscriptions
-        full_query = repository.due
+        store = composed.stores.services
+        full_query = store.due
 
-        async def due(now: datetime, limit: int) -> list[str]:
+        async def due(now: datetime, limit: int, where: object = None) -> list[str]:
             self.calls += 1
             return await full_query(now, limit)
 
-        repository.due = due  # type: ignore[method-assign]
+        store.due = due  # type: ignore[method-assign,assignment]
 
 
 @pytest.fixture
@@ -65,11 +67,9 @@ async def orders(
     clock = FixedClock(START)
     settings = OrdersSettings(infra=infra, database=database_name("orders"))
     composed = compose(settings, clock)
-    app = composed.app
     for draft in read_seed().products:
-        await app.products.apply(draft.product_id, 1, draft.published())
-    await app.subscriptions.ensure_indexes()
-    await app.orders.ensure_indexes()
+        await composed.context.products.apply(draft.product_id, 1, draft.published())
+    await composed.stores.ensure_indexes()
     try:
         yield composed, clock
     finally:
@@ -78,7 +78,7 @@ async def orders(
 
 
 async def due_instant(composed: Composed, s: Subscription) -> datetime:
-    due = next_due(s, (await composed.app.product(s.product_id)).policy)
+    due = next_due(s, await composed.context.policy(s.product_id))
     assert due is not None
     return due
 
@@ -90,7 +90,7 @@ async def test_a_milestone_is_found_through_the_agenda_without_the_full_query(
     s = service(1, clock)
     due = await due_instant(composed, s)
     clock.advance(due - timedelta(seconds=30) - clock.now())
-    await composed.app.import_service(s)
+    await import_service(composed.context, s)
     assert await composed.scheduler.sweep() == 0  # the first sweep is the full query
 
     full = Counted(composed)
@@ -100,7 +100,7 @@ async def test_a_milestone_is_found_through_the_agenda_without_the_full_query(
     assert await composed.scheduler.sweep() == 0  # taken once
     assert full.calls == 0
 
-    stored = await composed.app.subscriptions.get(s.subscription_id)
+    stored = await composed.context.services.get(s.subscription_id)
     assert stored is not None
     assert len(stored.value.milestones_done) == 1
     assert stored.due_at is not None and stored.due_at > clock.now()
@@ -109,15 +109,14 @@ async def test_a_milestone_is_found_through_the_agenda_without_the_full_query(
 async def test_a_stale_note_is_skipped(orders: tuple[Composed, FixedClock]) -> None:
     composed, clock = orders
     s = service(2, clock)
-    await composed.app.import_service(s)  # due in about 110 days
+    await import_service(composed.context, s)  # due in about 110 days
     assert await composed.scheduler.sweep() == 0
-    agenda = composed.app.subscriptions.agenda
-    assert agenda is not None
+    agenda = composed.stores.service_agenda
     await agenda.note(s.subscription_id, clock.now())  # what an overtaken write leaves
     await agenda.note("svc-never-written", clock.now())
     clock.advance(timedelta(seconds=1))
     assert await composed.scheduler.sweep() == 0
-    stored = await composed.app.subscriptions.get(s.subscription_id)
+    stored = await composed.context.services.get(s.subscription_id)
     assert stored is not None and stored.value.milestones_done == ()
 
 
@@ -126,15 +125,20 @@ async def test_what_the_agenda_missed_the_full_query_finds(
 ) -> None:
     composed, clock = orders
     s = service(3, clock)
-    repository = composed.app.subscriptions
-    policy = (await composed.app.product(s.product_id)).policy
+    store = composed.stores.services
+    policy = await composed.context.policy(s.product_id)
     due = await due_instant(composed, s)
     clock.advance(due - timedelta(seconds=30) - clock.now())
     assert await composed.scheduler.sweep() == 0
     # Stored, but never noted: as if its note had been lost.
-    state = repository._state(s, scheduled(next_due(s, policy)))
-    await repository.collection.insert_one(
-        {"_id": s.subscription_id, **state, aggregates.VERSION: 1, aggregates.INBOX: []}
+    s = recorded(s, (), policy)
+    fields = {
+        **layout.SERVICE_CODEC.encode(s),
+        layout.SERVICE_SCHEDULE.field: s.next_due_at,
+        CLAIMED_UNTIL: NEVER_CLAIMED,
+    }
+    await store.collection.insert_one(
+        {"_id": s.subscription_id, **fields, aggregates.VERSION: 1, aggregates.INBOX: []}
     )
     clock.advance(timedelta(seconds=60))
     assert await composed.scheduler.sweep() == 0  # not in the agenda

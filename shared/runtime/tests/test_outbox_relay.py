@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+import pytest
 from pymongo.asynchronous.collection import AsyncCollection
 
 from rinnovo.runtime.events import Record
@@ -106,16 +107,22 @@ async def test_passes_within_a_third_of_the_lease_write_it_once() -> None:
     assert leases.writes == 1
 
 
+async def until_idle(relay: OutboxRelay) -> None:
+    async with asyncio.timeout(5):
+        await relay.idle.wait()
+
+
 async def test_a_pass_that_empties_the_outbox_waits_for_the_next_write() -> None:
     outboxes, published = Outboxes(), Published()
     relay = relay_of(outboxes, published, poll_seconds=30)
     task = asyncio.create_task(relay.run())
     try:
-        await asyncio.sleep(0.05)  # the first pass finds nothing, then waits
+        await until_idle(relay)  # the first pass finds nothing, then waits
+        assert outboxes.finds == 1
         outboxes.add("a")
         relay.wake()
         await until_published(published, 1)
-        await asyncio.sleep(0.1)
+        await until_idle(relay)
         assert outboxes.finds == 2  # no third query until something is written
         outboxes.add("b")
         relay.wake()
@@ -133,7 +140,36 @@ async def test_a_full_batch_is_followed_by_the_next_at_once() -> None:
     task = asyncio.create_task(relay.run())
     try:
         await until_published(published, 5)  # no wake and no poll needed
+        await until_idle(relay)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert outboxes.finds == 3
+
+
+class Unreachable:
+    async def publish(self, records: Sequence[Record]) -> None:
+        raise ConnectionError("the broker is away")
+
+
+async def test_the_backlog_is_what_a_pass_found_waiting() -> None:
+    outboxes = Outboxes()
+    for n in range(3):
+        outboxes.add(f"a{n}")
+    metrics = Metrics()
+    relay = OutboxRelay(
+        [cast(AsyncCollection[dict[str, Any]], outboxes)], Published(), metrics, batch_size=2
+    )
+    assert await relay.relay_once() == 2
+    assert metrics.outbox_backlog._value.get() == 2  # a batch found, and published
+    assert await relay.relay_once() == 1
+    assert metrics.outbox_backlog._value.get() == 1
+    assert await relay.relay_once() == 0
+    assert metrics.outbox_backlog._value.get() == 0
+    # The broker away: what waits is still counted, and stays for the next pass.
+    outboxes.add("b")
+    down = OutboxRelay([cast(AsyncCollection[dict[str, Any]], outboxes)], Unreachable(), metrics)
+    with pytest.raises(ConnectionError):
+        await down.relay_once()
+    assert metrics.outbox_backlog._value.get() == 1
+    assert metrics.messages_published._value.get() == 3

@@ -1,7 +1,7 @@
 """``rinnovo-devstack``: run the local Kafka + MongoDB-wire stack for development.
 
     rinnovo-devstack up [--kafka-port N] [--mongo-port N] [--data-dir DIR] [--env-file FILE]
-                        [-- COMMAND...]
+                        [--registry] [-- COMMAND...]
     rinnovo-devstack install
 
 ``up`` prints ``KAFKA_BOOTSTRAP_SERVERS=...`` and ``MONGODB_URL=...`` once both answer, then
@@ -12,6 +12,8 @@ this is a development stack.
 
 ``--kafka-sasl`` starts the broker with SASL/SCRAM-SHA-512 only, a user ``rinnovo`` with a
 random password, and adds the ``KAFKA_SECURITY_PROTOCOL``, ``KAFKA_SASL_*`` variables.
+
+``--registry`` also starts a schema registry and prints ``SCHEMA_REGISTRY_URL=...``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from rinnovo.devstack._paths import cache_dir, default_data_dir
 from rinnovo.devstack.errors import DevStackError
 from rinnovo.devstack.ferretdb import ferretdb_version
 from rinnovo.devstack.kafka import kafka_version
+from rinnovo.devstack.registry import registry_version
 from rinnovo.devstack.stack import LocalStack, install_all
 
 log = logging.getLogger("rinnovo.devstack")
@@ -76,12 +79,17 @@ def _parser() -> argparse.ArgumentParser:
         "--kafka-sasl", action="store_true", help="clients must log in (SASL SCRAM-SHA-512)"
     )
     up.add_argument(
+        "--registry", action="store_true", help="also a schema registry (Apicurio Registry)"
+    )
+    up.add_argument(
         "command",
         nargs=argparse.REMAINDER,
         help="after `--`: a command to run with the stack's variables; the stack stops with it",
     )
 
-    commands.add_parser("install", help="download/build the servers into the cache and exit")
+    commands.add_parser(
+        "install", help="download/build the servers and the registry into the cache and exit"
+    )
     commands.add_parser("info", help="print versions and cache location")
     return parser
 
@@ -104,6 +112,7 @@ def _up(args: argparse.Namespace) -> int:
         mongo_port=args.mongo_port,
         ready_timeout=args.timeout,
         kafka_sasl_users={SASL_USER: secrets.token_urlsafe(24)} if args.kafka_sasl else None,
+        registry=args.registry,
     )
     started = time.monotonic()
     with stack:
@@ -118,7 +127,7 @@ def _up(args: argparse.Namespace) -> int:
             time.monotonic() - started,
             data_dir,
         )
-        servers = [server for server in (stack.kafka, stack.ferretdb) if server is not None]
+        servers = [s for s in (stack.kafka, stack.ferretdb, stack.registry) if s is not None]
         command = args.command[1:] if args.command[:1] == ["--"] else args.command
         env = {DEV_MODE_ENV: "true", **os.environ, **variables}
         child = subprocess.Popen(command, env=env) if command else None
@@ -159,9 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "install":
             started = time.monotonic()
-            install_all()
+            install_all(registry=True)
             log.info(
-                "Kafka and FerretDB installed in %s (%.1fs)",
+                "Kafka, FerretDB and the schema registry installed in %s (%.1fs)",
                 cache_dir(),
                 time.monotonic() - started,
             )
@@ -169,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "info":
             print(f"kafka {kafka_version()}")
             print(f"ferretdb {ferretdb_version()}")
+            print(f"apicurio-registry {registry_version()}")
             print(f"cache {cache_dir()}")
             print(f"data {default_data_dir()}")
             return 0

@@ -21,8 +21,8 @@ from typing import Self
 
 from rinnovo.devstack import _process
 from rinnovo.devstack.errors import ServerStartError
+from rinnovo.runtime.plugins import SERVICES
 
-SERVICES = ("catalog", "orders", "payments", "notifier", "portal")
 HOST = "127.0.0.1"
 
 

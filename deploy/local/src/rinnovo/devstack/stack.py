@@ -16,16 +16,20 @@ from typing import IO, Self
 from rinnovo.devstack.errors import DevStackError
 from rinnovo.devstack.ferretdb import FerretDBServer, install_ferretdb
 from rinnovo.devstack.kafka import KafkaServer, install_kafka
+from rinnovo.devstack.registry import RegistryServer, install_registry
 
 log = logging.getLogger("rinnovo.devstack")
 
 KAFKA_ENV = "KAFKA_BOOTSTRAP_SERVERS"
 MONGODB_ENV = "MONGODB_URL"
+REGISTRY_ENV = "SCHEMA_REGISTRY_URL"
 
 
-def install_all(*, kafka: bool = True, ferretdb: bool = True) -> None:
-    """Install Kafka and/or FerretDB into the cache (in parallel), unless already there."""
-    jobs = [job for job, wanted in ((install_kafka, kafka), (install_ferretdb, ferretdb)) if wanted]
+def install_all(*, kafka: bool = True, ferretdb: bool = True, registry: bool = False) -> None:
+    """Install Kafka, FerretDB and/or the schema registry into the cache (in parallel),
+    unless already there."""
+    choices = ((install_kafka, kafka), (install_ferretdb, ferretdb), (install_registry, registry))
+    jobs = [job for job, wanted in choices if wanted]
     if not jobs:
         return
     with ThreadPoolExecutor(len(jobs), thread_name_prefix="rinnovo-devstack-install") as pool:
@@ -43,6 +47,9 @@ class LocalStack:
     tests can stop, kill and restart them.
 
     ``data_dir=None`` uses a temporary directory removed at ``stop()``.
+
+    ``registry=True`` also gives a schema registry (``SCHEMA_REGISTRY_URL`` if set, else a
+    local :class:`RegistryServer`, ``registry``).
     """
 
     def __init__(
@@ -54,8 +61,12 @@ class LocalStack:
         environ: Mapping[str, str] | None = None,
         ready_timeout: float = 180.0,
         kafka_sasl_users: Mapping[str, str] | None = None,
+        registry: bool = False,
     ) -> None:
         env = os.environ if environ is None else environ
+        self._wants_registry = registry
+        self._external_registry = env.get(REGISTRY_ENV, "").strip() or None
+        self.registry: RegistryServer | None = None
         self._external_kafka = env.get(KAFKA_ENV, "").strip() or None
         self._external_mongodb = env.get(MONGODB_ENV, "").strip() or None
         self._given_data_dir = Path(data_dir).absolute() if data_dir is not None else None
@@ -87,7 +98,11 @@ class LocalStack:
 
     def env(self) -> dict[str, str]:
         """The variables our services read to find the stack."""
-        return {KAFKA_ENV: self.kafka_bootstrap_servers, MONGODB_ENV: self.mongodb_url}
+        env = {KAFKA_ENV: self.kafka_bootstrap_servers, MONGODB_ENV: self.mongodb_url}
+        registry = self._external_registry or (self.registry.url if self.registry else None)
+        if self._wants_registry and registry:
+            env[REGISTRY_ENV] = registry
+        return env
 
     def kafka_client_env(self, user: str) -> dict[str, str]:
         """The ``KAFKA_*`` variables that log a service in as ``user`` (none without SASL)."""
@@ -109,7 +124,8 @@ class LocalStack:
         """Start the local servers (both at once) and wait until each answers."""
         if self.kafka is not None or self.ferretdb is not None:
             return
-        if self._external_kafka is not None and self._external_mongodb is not None:
+        local_registry = self._wants_registry and self._external_registry is None
+        if self._external_kafka and self._external_mongodb and not local_registry:
             return
         self.install()
         self._open_data_dir()
@@ -125,7 +141,10 @@ class LocalStack:
             if self._external_mongodb is None:
                 self.ferretdb = FerretDBServer(self.data_dir / "ferretdb", port=self._mongo_port)
                 self.ferretdb.start()
-            for server in (self.ferretdb, self.kafka):
+            if self._wants_registry and self._external_registry is None:
+                self.registry = RegistryServer(self.data_dir / "registry")
+                self.registry.start()
+            for server in (self.ferretdb, self.kafka, self.registry):
                 if server is not None:
                     server.wait_ready(self.ready_timeout)
         except BaseException:
@@ -134,7 +153,7 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop the local servers (concurrently) and release the data dir."""
-        servers = [server for server in (self.kafka, self.ferretdb) if server is not None]
+        servers = [s for s in (self.kafka, self.ferretdb, self.registry) if s is not None]
         try:
             if servers:
                 with ThreadPoolExecutor(max_workers=len(servers)) as pool:
@@ -143,6 +162,7 @@ class LocalStack:
         finally:
             self.kafka = None
             self.ferretdb = None
+            self.registry = None
             self._close_data_dir()
 
     def _open_data_dir(self) -> None:

@@ -14,20 +14,14 @@ from rinnovo.contracts.topics import (
     PANEL_USAGE,
     PAYMENTS_PAYMENT,
 )
-from rinnovo.orders.adapters.agenda import Agenda
 from rinnovo.orders.adapters.catalog_replica import Replica
-from rinnovo.orders.adapters.repositories import (
-    Carts,
-    IdempotencyKeys,
-    OrderNumbers,
-    Orders,
-    Subscriptions,
-)
+from rinnovo.orders.adapters.repositories import IdempotencyKeys, OrderNumbers, Stores, stores
+from rinnovo.orders.entrypoints.events import on_catalog_event, on_payment_event, on_usage_event
 from rinnovo.orders.entrypoints.http import admin_router, customer_router
-from rinnovo.orders.handlers import OrdersApp, Policies
-from rinnovo.orders.payment_registration import PaymentRegistration
-from rinnovo.orders.scheduler import Scheduler
-from rinnovo.orders.usage import UsageRecorder
+from rinnovo.orders.entrypoints.scheduler import Scheduler
+from rinnovo.orders.service_layer.context import Context
+from rinnovo.orders.service_layer.ports import Policies
+from rinnovo.runtime.changes import Changes
 from rinnovo.runtime.clock import Clock
 from rinnovo.runtime.plugins import BuiltService
 from rinnovo.runtime.service import ServiceRuntime
@@ -56,7 +50,8 @@ class OrdersSettings(ServiceSettings):
 @dataclass(frozen=True)
 class Composed:
     runtime: ServiceRuntime
-    app: OrdersApp
+    context: Context
+    stores: Stores
     scheduler: Scheduler
 
 
@@ -66,10 +61,12 @@ def compose(settings: OrdersSettings, clock: Clock | None = None) -> Composed:
     runtime = ServiceRuntime(NAME, settings, clock)
     clock = runtime.clock
     db = runtime.db
-    app = OrdersApp(
-        subscriptions=Subscriptions(db["services"], Agenda(db["agenda"], "services", clock)),
-        orders=Orders(db["orders"], Agenda(db["agenda"], "orders", clock)),
-        carts=Carts(db["carts"]),
+    kept = stores(db, clock)
+    wake = runtime.wake_relay
+    context = Context(
+        services=Changes(kept.services, wake),
+        orders=Changes(kept.orders, wake),
+        carts=Changes(kept.carts, wake),
         numbers=OrderNumbers(db["counters"]),
         idempotency=IdempotencyKeys(db["idempotency_keys"]),
         products=Replica(db["catalog_products"], ProductSnapshot),
@@ -84,38 +81,33 @@ def compose(settings: OrdersSettings, clock: Clock | None = None) -> Composed:
             payment_methods=frozenset(settings.payment_methods),
             stored_payment_methods=frozenset(settings.stored_payment_methods),
         ),
-        on_events=runtime.wake_relay,
     )
     runtime.produces(ORDERS_ORDER, ORDERS_SERVICE)
-    runtime.with_outbox(app.orders.collection)
-    runtime.with_outbox(app.subscriptions.collection)
+    runtime.with_outbox(kept.orders.collection)
+    runtime.with_outbox(kept.services.collection)
     scheduler = Scheduler(
-        app,
+        context,
+        (kept.service_agenda, kept.order_agenda),
         interval_seconds=settings.scheduler_interval_seconds,
         full_sweep_seconds=settings.scheduler_full_sweep_seconds,
+        metrics=runtime.metrics,
     )
-    return Composed(runtime, app, scheduler)
+    return Composed(runtime, context, kept, scheduler)
 
 
 def build(settings: OrdersSettings | None = None, clock: Clock | None = None) -> BuiltService:
     settings = settings or OrdersSettings()
     composed = compose(settings, clock)
-    runtime, app, scheduler = composed.runtime, composed.app, composed.scheduler
-    runtime.subscribe(CATALOG_PRODUCT, app.on_catalog_event)
-    runtime.subscribe(CATALOG_CONVENTION_CODE, app.on_catalog_event)
-    runtime.subscribe(PAYMENTS_PAYMENT, PaymentRegistration(app).on_payment_event)
-    runtime.subscribe(PANEL_USAGE, UsageRecorder(app).on_usage_event)
+    runtime, ctx, scheduler = composed.runtime, composed.context, composed.scheduler
+    runtime.subscribe(CATALOG_PRODUCT, on_catalog_event(ctx))
+    runtime.subscribe(CATALOG_CONVENTION_CODE, on_catalog_event(ctx))
+    runtime.subscribe(PAYMENTS_PAYMENT, on_payment_event(ctx))
+    runtime.subscribe(PANEL_USAGE, on_usage_event(ctx))
     runtime.in_background(scheduler.run)
     runtime.on_clock_moved(scheduler.wake)
-
-    async def indexes() -> None:
-        await app.subscriptions.ensure_indexes()
-        await app.orders.ensure_indexes()
-        await app.carts.ensure_indexes()
-
-    runtime.on_startup(indexes)
+    runtime.on_startup(composed.stores.ensure_indexes)
     http = runtime.http_app(
-        [customer_router(app, runtime.auth), admin_router(app, runtime.auth)],
+        [customer_router(ctx, runtime.auth), admin_router(ctx, runtime.auth)],
         title="Rinnovo orders",
         description="The customer area: services as cards, carts, checkout and orders.",
     )

@@ -3,9 +3,15 @@
 from datetime import date, datetime
 
 from rinnovo.contracts import orders as contract
+from rinnovo.contracts.catalog import ProductPolicy
 from rinnovo.contracts.envelope import Event
+from rinnovo.orders.domain.lifecycle import Step
 from rinnovo.orders.domain.orders import Order
+from rinnovo.orders.domain.paid_orders import PaymentRefusal
+from rinnovo.orders.domain.pricing import OrderKind
+from rinnovo.orders.domain.schedule import MilestoneKind, reactivation_deadline
 from rinnovo.orders.domain.subscription import Subscription
+from rinnovo.runtime.clock import rome_date
 from rinnovo.runtime.events import new_event
 
 PRODUCER = "orders"
@@ -120,7 +126,7 @@ def payment_refused(
     order: Order,
     payment_id: str,
     amount_cents: int,
-    reason: contract.PaymentRefusedReason,
+    reason: PaymentRefusal,
     version: int,
     at: datetime,
     cause: Event,
@@ -131,9 +137,23 @@ def payment_refused(
         service_id=order.subscription_id,
         payment_id=payment_id,
         amount_cents=amount_cents,
-        reason=reason,
+        reason=contract.PaymentRefusedReason(reason.value),
     )
     return _event(contract.OrderPaymentRefused, payload, order.order_id, version, at, cause=cause)
+
+
+SERVICE_EVENT_OF_KIND = {
+    OrderKind.FIRST_PURCHASE: "activated",
+    OrderKind.RENEWAL: "renewed",
+    OrderKind.AUTOMATIC_RENEWAL: "renewed",
+    OrderKind.REACTIVATION: "reactivated",
+    OrderKind.UPGRADE: "upgraded",
+}
+
+
+def service_event_of(kind: OrderKind) -> str:
+    """What a paid order of this kind did to its service."""
+    return SERVICE_EVENT_OF_KIND[kind]
 
 
 SERVICE_EVENTS: dict[str, type[Event]] = {
@@ -228,3 +248,26 @@ def storage_threshold_crossed(
     return _event(
         contract.StorageThresholdCrossed, payload, service.subscription_id, version, at, cause=cause
     )
+
+
+def milestone_announced(
+    step: Step, before: Subscription, policy: ProductPolicy, version: int, now: datetime
+) -> Event:
+    """The event a milestone taken at ``now`` announces, told as things are today."""
+    after = step.service
+    assert before.expiry_date is not None
+    deadline = reactivation_deadline(before.expiry_date, policy)
+    match step.milestone.kind:
+        case MilestoneKind.REMINDER:
+            # A reminder taken late (downtime, an import close to expiry) does not announce
+            # the days its milestone was named after.
+            days_left = max((before.expiry_date - rome_date(now)).days, 0)
+            return service_expiring(after, days_left, version, now)
+        case MilestoneKind.EXPIRY:
+            return service_expired(after, deadline, version, now)
+        case MilestoneKind.WINDOW_CLOSING:
+            days_left = max((deadline - rome_date(now)).days, 0)
+            return window_closing(after, deadline, days_left, version, now)
+        case MilestoneKind.DEACTIVATION:
+            return service_deactivated(after, version, now)
+    raise AssertionError(f"no announcement for {step.milestone.kind}")

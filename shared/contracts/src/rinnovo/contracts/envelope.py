@@ -15,6 +15,20 @@ class Contract(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 
+def version(number: int) -> Any:
+    """The published version of its schema an event class emits, as its ``schema_version``:
+    ``schema_version: int = version(2)``. A changed model is published as the next version
+    (``make contracts``), which must stay compatible with every earlier one."""
+    return Field(default=number, ge=1, description="Version of this type's schema.")
+
+
+def _require_type(schema: dict[str, Any]) -> None:
+    """Every event carries its ``type`` (consumers dispatch on it), although each class gives
+    it a default: the published schema says so."""
+    required = {*schema.get("required", ()), "type"}
+    schema["required"] = [name for name in schema["properties"] if name in required]
+
+
 class Event(Contract):
     """Envelope fields shared by all events; subclasses fix ``type`` and ``payload``.
 
@@ -24,9 +38,11 @@ class Event(Contract):
     ``ce_subject``) derived from these fields, so routers can act without parsing the body.
     """
 
+    model_config = ConfigDict(json_schema_extra=_require_type)
+
     event_id: UUID = Field(description="Unique id of this event; consumers deduplicate on it.")
     type: str = Field(description="Event type, e.g. `catalog.product.snapshot`.")
-    schema_version: int = Field(default=1, ge=1, description="Version of this type's schema.")
+    schema_version: int = version(1)
     occurred_at: AwareDatetime = Field(description="When it happened.")
     producer: NonEmpty = Field(description="Service that produced the event.")
     aggregate_id: NonEmpty = Field(description="Id of the aggregate; also the Kafka key.")

@@ -16,7 +16,7 @@ batch-shaped so that a consumer can load a batch's aggregates in one query, deci
 and write them all in one call, without changing the use cases.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
@@ -200,11 +200,14 @@ class Changes(Generic[T]):
         *,
         cause: Event | str | None = None,
         read: Stored[T] | None = None,
+        before: Callable[[Stored[T]], Awaitable[None]] | None = None,
     ) -> Changed[T]:
         """Apply a decision to one aggregate, at most once per cause.
 
         ``read`` is the aggregate the caller already read (it is decided on first, sparing a
-        read); on a conflict the aggregate is read again and decided again. Raises
+        read); on a conflict the aggregate is read again and decided again. ``before`` runs
+        on each aggregate read, before deciding on it: what the decision needs first that
+        takes I/O (reading what it depends on, an idempotent write elsewhere). Raises
         ``Missing`` when there is no aggregate ``id_``; whatever ``decide`` raises goes up.
         """
         caused_by = cause_id(cause)
@@ -214,6 +217,8 @@ class Changes(Generic[T]):
                 raise Missing(id_)
             if caused_by is not None and caused_by in stored.inbox:
                 return Changed(stored, duplicate=True)
+            if before is not None:
+                await before(stored)
             decision = decide(stored)
             if decision is None:
                 return Changed(stored)

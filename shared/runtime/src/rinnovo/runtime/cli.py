@@ -3,8 +3,10 @@
 rinnovo services              list the allowed services
 rinnovo run orders            run one service (what a deployment does)
 rinnovo run all               run each allowed service as its own process (a dev box)
-rinnovo contracts export      write JSON Schemas and AsyncAPI documents into the repo
-rinnovo contracts check       fail if they differ from the committed ones or break them
+rinnovo contracts export      write JSON Schemas and AsyncAPI documents into the repo, and
+                              publish each changed event as its next version if compatible
+rinnovo contracts check       fail if they differ from the code, if a published version was
+                              edited, or if two versions or a consumer's view disagree
 """
 
 import argparse
@@ -17,29 +19,13 @@ from pathlib import Path
 
 import uvicorn
 from pydantic import ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rinnovo.runtime.logging import configure_logging
-from rinnovo.runtime.plugins import SERVICES_GROUP, ServicePlugin, load_plugins
+from rinnovo.runtime.plugins import allowed_services
 from rinnovo.runtime.safety import InsecureSetting
 
 EX_CONFIG = 78
 """The exit status of a service refused to start by its settings (sysexits' EX_CONFIG)."""
-
-
-class RunnerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RINNOVO_", extra="ignore")
-
-    services: str = "catalog,orders,payments,notifier,portal"
-    """Comma-separated allow-list of the services this deployment runs."""
-
-    def allowed(self) -> list[str]:
-        return [s.strip() for s in self.services.split(",") if s.strip()]
-
-
-def allowed_services() -> dict[str, ServicePlugin]:
-    allowed = RunnerSettings().allowed()
-    return load_plugins(SERVICES_GROUP, allowed, ServicePlugin)  # type: ignore[type-abstract]
 
 
 def run_one(name: str) -> int:

@@ -1,7 +1,7 @@
 """Kafka wiring: the broker, topics, the publisher the outbox uses, and subscriptions."""
 
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -87,14 +87,25 @@ async def ensure_topics(infra: InfraSettings, specs: Iterable[TopicSpec]) -> Non
 class OutboxPublisher:
     """Publishes outbox records through the service's producer, under the topic prefix."""
 
-    def __init__(self, producer: RecordProducer, topic_prefix: str = "") -> None:
+    def __init__(
+        self,
+        producer: RecordProducer,
+        topic_prefix: str = "",
+        stamp: Callable[[Record], Mapping[str, str]] = lambda _: {},
+    ) -> None:
         self._producer = producer
         self._prefix = topic_prefix
+        self._stamp = stamp  # headers added on the way out (the registry's schema id)
 
     async def publish(self, records: Sequence[Record]) -> None:
         await self._producer.send_all(
             [
-                Message(self._prefix + r.topic, r.value, key=r.key.encode(), headers=r.headers)
+                Message(
+                    self._prefix + r.topic,
+                    r.value,
+                    key=r.key.encode(),
+                    headers={**r.headers, **self._stamp(r)},
+                )
                 for r in records
             ]
         )

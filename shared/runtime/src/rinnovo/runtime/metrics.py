@@ -18,12 +18,19 @@ class Metrics:
         )
         self.outbox_backlog = Gauge(
             "rinnovo_outbox_backlog",
-            "Events written to an outbox and not yet published, at the last relay pass.",
+            "Events the last relay pass found waiting in the outboxes (at most a batch per "
+            "collection), published or not by its end.",
             registry=self.registry,
         )
         self.messages_published = Counter(
             "rinnovo_outbox_published",
             "Events published by the outbox relay.",
+            registry=self.registry,
+        )
+        self.sweeps = Counter(
+            "rinnovo_sweeps",
+            "Passes of a scheduled-work loop that finished, whether they found work or not.",
+            ["loop"],
             registry=self.registry,
         )
         self.transient_retries = Counter(

@@ -91,6 +91,8 @@ class OutboxRelay:
         self._lease = lease
         self._wake = asyncio.Event()
         self._filled_batch = False
+        self.idle = asyncio.Event()
+        """Set while the relay waits for a write (or its poll) after a pass."""
 
     async def ensure_indexes(self) -> None:
         for collection in self._collections:
@@ -104,6 +106,7 @@ class OutboxRelay:
         while True:
             # Cleared before the pass reads: a write during the pass wakes the next one.
             self._wake.clear()
+            self.idle.clear()
             self._filled_batch = False
             try:
                 # Renewed once a third of it has gone by, not on every pass: the relay is
@@ -119,30 +122,35 @@ class OutboxRelay:
                 continue  # more may be pending right now
             # Otherwise wait for a write (or the poll, for other replicas' writes) rather
             # than query again at once: an empty pass costs a query too.
+            self.idle.set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
 
     async def relay_once(self) -> int:
         """Publish what is pending now; returns how many records left."""
         published = 0
-        backlog = 0
-        for collection in self._collections:
-            cursor = collection.find(
-                {PENDING: True}, {OUTBOX: 1, "version": 1}, limit=self._batch_size
-            )
-            documents = 0
-            async for doc in cursor:
-                documents += 1
-                if self._lease is not None and not await self._lease.still_held():
-                    return published  # another replica relays now
-                records = [Record.from_document(d) for d in doc.get(OUTBOX, [])]
-                backlog += len(records)
-                await self._publisher.publish(records)
-                published += len(records)
-                await self.forget(collection, doc)
-            self._filled_batch = self._filled_batch or documents >= self._batch_size
-        self._metrics.outbox_backlog.set(max(backlog - published, 0))
-        self._metrics.messages_published.inc(published)
+        found = 0
+        try:
+            for collection in self._collections:
+                cursor = collection.find(
+                    {PENDING: True}, {OUTBOX: 1, "version": 1}, limit=self._batch_size
+                )
+                documents = 0
+                async for doc in cursor:
+                    documents += 1
+                    records = [Record.from_document(d) for d in doc.get(OUTBOX, [])]
+                    found += len(records)
+                    if self._lease is not None and not await self._lease.still_held():
+                        return published  # another replica relays now
+                    await self._publisher.publish(records)
+                    published += len(records)
+                    await self.forget(collection, doc)
+                self._filled_batch = self._filled_batch or documents >= self._batch_size
+        finally:
+            # What was waiting when the pass looked, also when it failed half-way (Kafka
+            # away: the backlog grows with each pass).
+            self._metrics.outbox_backlog.set(found)
+            self._metrics.messages_published.inc(published)
         return published
 
     @staticmethod

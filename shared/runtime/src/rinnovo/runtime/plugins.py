@@ -1,23 +1,29 @@
-"""Plugins found through entry points, loaded only when named in an allow-list."""
+"""Plugins found through entry points, loaded only when named in an allow-list; and the
+services of this project, the one list every runner and tool starts from."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
-from fastapi import FastAPI
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from rinnovo.runtime.service import ServiceRuntime
+if TYPE_CHECKING:  # kept light: tools read the list of services without the web stack
+    from fastapi import FastAPI
+
+    from rinnovo.runtime.service import ServiceRuntime
 
 T = TypeVar("T")
 
 SERVICES_GROUP = "rinnovo.services"
+SERVICES = ("catalog", "orders", "payments", "notifier", "portal")
+"""Every service of the project, in the order a whole system starts them."""
 
 
 @dataclass(frozen=True)
 class BuiltService:
-    app: FastAPI
-    runtime: ServiceRuntime
+    app: "FastAPI"
+    runtime: "ServiceRuntime"
     host: str
     port: int
 
@@ -55,3 +61,19 @@ def load_plugins(group: str, allowed: Iterable[str], protocol: type[T]) -> dict[
             raise PluginError(f"{group}: {name!r} does not satisfy {protocol.__name__}")
         loaded[name] = plugin
     return loaded
+
+
+class RunnerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RINNOVO_", extra="ignore")
+
+    services: str = ",".join(SERVICES)
+    """Comma-separated allow-list of the services this deployment runs."""
+
+    def allowed(self) -> list[str]:
+        return [s.strip() for s in self.services.split(",") if s.strip()]
+
+
+def allowed_services() -> dict[str, ServicePlugin]:
+    """The services this deployment may run, loaded from their entry points."""
+    allowed = RunnerSettings().allowed()
+    return load_plugins(SERVICES_GROUP, allowed, ServicePlugin)  # type: ignore[type-abstract]

@@ -6,7 +6,7 @@ collections with an outbox, start-up steps and routers, and asks it for the ASGI
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -21,6 +21,7 @@ from rinnovo.contracts import TopicSpec
 from rinnovo.runtime.auth import Auth, AuthSettings
 from rinnovo.runtime.body_limit import BodyLimit
 from rinnovo.runtime.clock import Clock, ShiftedClock
+from rinnovo.runtime.events import Record
 from rinnovo.runtime.kafka import (
     EventHandler,
     OutboxPublisher,
@@ -36,6 +37,7 @@ from rinnovo.runtime.problems import (
     install_problem_handlers,
     problem_response,
 )
+from rinnovo.runtime.registry import register_events
 from rinnovo.runtime.settings import ServiceSettings
 from rinnovo.runtime.time_travel import clock_router, service_clock
 
@@ -63,6 +65,7 @@ class ServiceRuntime:
         self.broker = make_broker(settings.infra, name, self.metrics, self.producer)
         self.group_id = settings.consumer_group or f"rinnovo-{name}"
         self._topics: dict[str, TopicSpec] = {}
+        self._produced: list[str] = []
         self._outbox_collections: list[AsyncCollection[Document]] = []
         self._startup: list[Step] = []
         self._background: list[Step] = []
@@ -78,6 +81,7 @@ class ServiceRuntime:
         """Declare the topics this service publishes (created at start, documented)."""
         for spec in specs:
             self._topics[spec.name] = spec
+            self._produced.append(spec.name)
             # Documentation only: events leave through the outbox relay.
             self.broker.publisher(
                 self.settings.infra.kafka_topic_prefix + spec.name,
@@ -135,11 +139,12 @@ class ServiceRuntime:
                 self.metrics_server = MetricsServer(
                     self.metrics.registry, self.settings.http_host, self.settings.metrics_port
                 )
-            await ensure_topics(self.settings.infra, self._topics.values())
+            infra = self.settings.infra
+            await ensure_topics(infra, self._topics.values())
             if self._outbox_collections:
                 self.relay = OutboxRelay(
                     self._outbox_collections,
-                    OutboxPublisher(self.producer, self.settings.infra.kafka_topic_prefix),
+                    OutboxPublisher(self.producer, infra.kafka_topic_prefix, await self._stamp()),
                     self.metrics,
                     poll_seconds=self.settings.outbox_poll_seconds,
                     lease=RelayLease(
@@ -168,6 +173,16 @@ class ServiceRuntime:
             if self.metrics_server is not None:
                 self.metrics_server.close()
             log.info("service stopped", service=self.name)
+
+    async def _stamp(self) -> Callable[[Record], Mapping[str, str]]:
+        """With a schema registry, the produced events' schemas registered (or the start
+        refused) and their ids stamped on each record; without one, nothing."""
+        infra = self.settings.infra
+        if not infra.schema_registry_url:
+            return lambda _: {}
+        produced = [self._topics[name] for name in self._produced]
+        ids = await register_events(infra.schema_registry_url, produced, infra.kafka_topic_prefix)
+        return ids.headers
 
     def http_app(
         self, routers: Sequence[APIRouter] = (), *, title: str, description: str = ""

@@ -25,6 +25,9 @@ class InfraSettings(BaseSettings):
         default="", description="Prepended to every topic name: one cluster, several stacks."
     )
     kafka_security: KafkaSecurity = Field(default_factory=KafkaSecurity)
+    schema_registry_url: str = Field(
+        default="", description="Confluent-compatible schema registry API; none if empty."
+    )
 
 
 class ServiceSettings(BaseSettings):

@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from rinnovo.runtime.metrics import Metrics
+
 log = structlog.get_logger(__name__)
 
 
@@ -22,8 +24,10 @@ class SweepLoop:
         name: str,
         interval_seconds: float,
         batch: int,
+        metrics: Metrics | None = None,
     ) -> None:
         self._sweep = sweep
+        self._swept = None if metrics is None else metrics.sweeps.labels(loop=name)
         self._name = name
         self.interval_seconds = interval_seconds
         self.batch = batch
@@ -39,6 +43,8 @@ class SweepLoop:
             except Exception:
                 log.warning("sweep failed; retrying", sweep=self._name, exc_info=True)
                 done = 0
+            if self._swept is not None:
+                self._swept.inc()
             if done < self.batch:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):

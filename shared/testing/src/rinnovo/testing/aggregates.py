@@ -103,12 +103,6 @@ class MemoryAggregates(Generic[T]):
     def _write_one(self, w: Write[T]) -> Stored[T] | None:
         current = self._entries.get(w.id)
         fields = self.codec.encode(w.value)
-        for name in self.unique:
-            if any(
-                id_ != w.id and e.fields.get(name) == fields.get(name)
-                for id_, e in self._entries.items()
-            ):
-                raise Taken(w.id)
         if w.before is None:
             if current is not None:
                 return None
@@ -120,6 +114,12 @@ class MemoryAggregates(Generic[T]):
                 return None
             version = current.version + max(1, len(w.events))
             inbox = (*current.inbox, *w.causes)[-INBOX_SIZE:]
+        for name in self.unique:  # checked by a write that would otherwise go through
+            if any(
+                id_ != w.id and e.fields.get(name) == fields.get(name)
+                for id_, e in self._entries.items()
+            ):
+                raise Taken(w.id)
         entry = _Entry(fields, version, inbox)
         self._entries[w.id] = entry
         self.events.extend(w.events)

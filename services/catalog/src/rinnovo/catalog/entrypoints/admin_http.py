@@ -13,8 +13,8 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Header, Response, status
 from pydantic import BaseModel, Field
 
-from rinnovo.catalog.adapters.snapshots import Stored
-from rinnovo.catalog.domain.audit import AuditEntry
+from rinnovo.catalog.adapters.snapshots import Listing
+from rinnovo.catalog.domain.audit import AuditEntry, Entry
 from rinnovo.catalog.domain.drafts import (
     CodeChanges,
     CodeDraft,
@@ -30,9 +30,11 @@ from rinnovo.catalog.domain.errors import (
     Rejected,
     StaleVersion,
 )
-from rinnovo.catalog.handlers import CatalogAdmin
+from rinnovo.catalog.service_layer import codes, products
+from rinnovo.catalog.service_layer.entries import Catalog
 from rinnovo.contracts.catalog import ConventionCodeSnapshot, ProductSnapshot
 from rinnovo.runtime.auth import Auth, Principal
+from rinnovo.runtime.changes import Stored
 from rinnovo.runtime.problems import Problem
 
 S = TypeVar("S", bound=BaseModel)
@@ -56,12 +58,12 @@ class Managed(BaseModel):
     )
 
     @staticmethod
-    def common(stored: Stored[Any]) -> dict[str, Any]:
+    def common(stored: Stored[Entry[Any]]) -> dict[str, Any]:
         return {
             "version": stored.version,
-            "changed_by": stored.changed_by,
-            "changed_at": stored.changed_at,
-            "audit": stored.audit or (),
+            "changed_by": stored.value.changed_by,
+            "changed_at": stored.value.changed_at,
+            "audit": stored.value.audit,
         }
 
 
@@ -69,16 +71,16 @@ class ManagedProduct(Managed):
     product: ProductSnapshot
 
     @classmethod
-    def of(cls, stored: Stored[ProductSnapshot]) -> "ManagedProduct":
-        return cls(product=stored.snapshot, **cls.common(stored))
+    def of(cls, stored: Stored[Entry[ProductSnapshot]]) -> "ManagedProduct":
+        return cls(product=stored.value.snapshot, **cls.common(stored))
 
 
 class ManagedCode(Managed):
     convention_code: ConventionCodeSnapshot
 
     @classmethod
-    def of(cls, stored: Stored[ConventionCodeSnapshot]) -> "ManagedCode":
-        return cls(convention_code=stored.snapshot, **cls.common(stored))
+    def of(cls, stored: Stored[Entry[ConventionCodeSnapshot]]) -> "ManagedCode":
+        return cls(convention_code=stored.value.snapshot, **cls.common(stored))
 
 
 IfMatch = Annotated[
@@ -115,23 +117,35 @@ def as_problems() -> Iterator[None]:
         raise Problem(412, "Precondition failed", str(exc)) from exc
 
 
-def _etag(response: Response, stored: Stored[S]) -> None:
+def _etag(response: Response, stored: Stored[Entry[S]]) -> None:
     response.headers["ETag"] = f'"{stored.version}"'
 
 
-def admin_router(admin: CatalogAdmin, auth: Auth) -> APIRouter:
+def admin_router(
+    catalog: Catalog,
+    product_list: Listing[ProductSnapshot],
+    code_list: Listing[ConventionCodeSnapshot],
+    auth: Auth,
+) -> APIRouter:
     router = APIRouter(prefix="/v1/admin", tags=["catalog administration"], responses=ERRORS)
-    Operator = Annotated[Principal, Depends(auth.admin)]
+    _product_routes(router, catalog, product_list, auth)
+    _policy_and_price_routes(router, catalog, auth)
+    _code_routes(router, catalog, code_list, auth)
+    return router
 
-    # Products
+
+def _product_routes(
+    router: APIRouter, catalog: Catalog, listing: Listing[ProductSnapshot], auth: Auth
+) -> None:
+    Operator = Annotated[Principal, Depends(auth.admin)]
 
     @router.get("/products", summary="Every product, on sale or not")
     async def list_products(_: Operator) -> list[ManagedProduct]:
-        return [ManagedProduct.of(p) for p in await admin.products.all()]
+        return [ManagedProduct.of(p) for p in await listing.all()]
 
     @router.get("/products/{product_id}", summary="One product with its change history")
     async def get_product(product_id: str, _: Operator, response: Response) -> ManagedProduct:
-        stored = await admin.products.get(product_id)
+        stored = await catalog.products.changes.get(product_id)
         if stored is None:
             raise Problem(404, "Not found", f"no product {product_id}")
         _etag(response, stored)
@@ -146,7 +160,7 @@ def admin_router(admin: CatalogAdmin, auth: Auth) -> APIRouter:
         draft: ProductDraft, who: Operator, response: Response
     ) -> ManagedProduct:
         with as_problems():
-            stored = await admin.create_product(draft, who.subject)
+            stored = await products.create_product(catalog, draft, who.subject)
         response.headers["Location"] = f"/v1/admin/products/{draft.product_id}"
         _etag(response, stored)
         return ManagedProduct.of(stored)
@@ -164,11 +178,15 @@ def admin_router(admin: CatalogAdmin, auth: Auth) -> APIRouter:
         if_match: IfMatch = None,
     ) -> ManagedProduct:
         with as_problems():
-            stored = await admin.revise_product(
-                product_id, changes, who.subject, expected_version(if_match)
+            stored = await products.revise_product(
+                catalog, product_id, changes, who.subject, expected_version(if_match)
             )
         _etag(response, stored)
         return ManagedProduct.of(stored)
+
+
+def _policy_and_price_routes(router: APIRouter, catalog: Catalog, auth: Auth) -> None:
+    Operator = Annotated[Principal, Depends(auth.admin)]
 
     @router.put("/products/{product_id}/policy", summary="Replace a product's policy")
     async def set_policy(
@@ -179,8 +197,8 @@ def admin_router(admin: CatalogAdmin, auth: Auth) -> APIRouter:
         if_match: IfMatch = None,
     ) -> ManagedProduct:
         with as_problems():
-            stored = await admin.set_policy(
-                product_id, policy, who.subject, expected_version(if_match)
+            stored = await products.set_policy(
+                catalog, product_id, policy, who.subject, expected_version(if_match)
             )
         _etag(response, stored)
         return ManagedProduct.of(stored)
@@ -200,23 +218,27 @@ def admin_router(admin: CatalogAdmin, auth: Auth) -> APIRouter:
         if_match: IfMatch = None,
     ) -> ManagedProduct:
         with as_problems():
-            stored = await admin.add_price_version(
-                product_id, new, who.subject, expected_version(if_match)
+            stored = await products.add_price_version(
+                catalog, product_id, new, who.subject, expected_version(if_match)
             )
-        number = stored.snapshot.price_versions[-1].version
+        number = stored.value.snapshot.price_versions[-1].version
         response.headers["Location"] = f"/v1/products/{product_id}/price-versions/{number}"
         _etag(response, stored)
         return ManagedProduct.of(stored)
 
-    # Convention codes
+
+def _code_routes(
+    router: APIRouter, catalog: Catalog, listing: Listing[ConventionCodeSnapshot], auth: Auth
+) -> None:
+    Operator = Annotated[Principal, Depends(auth.admin)]
 
     @router.get("/convention-codes", summary="Every convention code, revoked or not")
     async def list_codes(_: Operator) -> list[ManagedCode]:
-        return [ManagedCode.of(c) for c in await admin.codes.all()]
+        return [ManagedCode.of(c) for c in await listing.all()]
 
     @router.get("/convention-codes/{code}", summary="One code with its change history")
     async def get_code(code: str, _: Operator, response: Response) -> ManagedCode:
-        stored = await admin.codes.get(code.upper())
+        stored = await catalog.codes.changes.get(code.upper())
         if stored is None:
             raise Problem(404, "Not found", f"no convention code {code}")
         _etag(response, stored)
@@ -229,7 +251,7 @@ def admin_router(admin: CatalogAdmin, auth: Auth) -> APIRouter:
     )
     async def create_code(draft: CodeDraft, who: Operator, response: Response) -> ManagedCode:
         with as_problems():
-            stored = await admin.create_code(draft, who.subject)
+            stored = await codes.create_code(catalog, draft, who.subject)
         response.headers["Location"] = f"/v1/admin/convention-codes/{draft.code}"
         _etag(response, stored)
         return ManagedCode.of(stored)
@@ -243,8 +265,8 @@ def admin_router(admin: CatalogAdmin, auth: Auth) -> APIRouter:
         if_match: IfMatch = None,
     ) -> ManagedCode:
         with as_problems():
-            stored = await admin.revise_code(
-                code.upper(), changes, who.subject, expected_version(if_match)
+            stored = await codes.revise_code(
+                catalog, code.upper(), changes, who.subject, expected_version(if_match)
             )
         _etag(response, stored)
         return ManagedCode.of(stored)
@@ -258,8 +280,8 @@ def admin_router(admin: CatalogAdmin, auth: Auth) -> APIRouter:
         code: str, who: Operator, response: Response, if_match: IfMatch = None
     ) -> ManagedCode:
         with as_problems():
-            stored = await admin.revoke_code(code.upper(), who.subject, expected_version(if_match))
+            stored = await codes.revoke_code(
+                catalog, code.upper(), who.subject, expected_version(if_match)
+            )
         _etag(response, stored)
         return ManagedCode.of(stored)
-
-    return router

@@ -5,27 +5,27 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from rinnovo.catalog.adapters.snapshots import SnapshotStore
+from rinnovo.catalog.adapters.snapshots import Listing
 from rinnovo.catalog.domain.rules import price_version_on
+from rinnovo.catalog.service_layer.entries import Catalog
 from rinnovo.contracts.catalog import PriceVersion, ProductSnapshot
-from rinnovo.runtime.clock import Clock, rome_date
 from rinnovo.runtime.problems import Problem
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such product or price"}}
 
 
-def public_router(products: SnapshotStore[ProductSnapshot], clock: Clock) -> APIRouter:
+def public_router(catalog: Catalog, listing: Listing[ProductSnapshot]) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["catalog"])
 
     async def product(product_id: str) -> ProductSnapshot:
-        stored = await products.get(product_id)
+        stored = await catalog.products.changes.get(product_id)
         if stored is None:
             raise Problem(404, "Product not found", f"no product {product_id!r}")
-        return stored.snapshot
+        return stored.value.snapshot
 
     @router.get("/products", summary="Every product on sale, with prices and policies")
     async def list_products() -> list[ProductSnapshot]:
-        return [p.snapshot for p in await products.all() if p.snapshot.active]
+        return [p.value.snapshot for p in await listing.all() if p.value.snapshot.active]
 
     @router.get("/products/{product_id}", summary="One product", responses=NOT_FOUND)
     async def get_product(product_id: str) -> ProductSnapshot:
@@ -41,7 +41,7 @@ def public_router(products: SnapshotStore[ProductSnapshot], clock: Clock) -> API
         product_id: str,
         on: Annotated[date | None, Query(description="A Europe/Rome date, YYYY-MM-DD.")] = None,
     ) -> PriceVersion:
-        day = on or rome_date(clock.now())
+        day = on or catalog.today()
         version = price_version_on(await product(product_id), day)
         if version is None:
             raise Problem(404, "No price", f"{product_id} has no price on {day}")

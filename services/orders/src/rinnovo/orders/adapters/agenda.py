@@ -56,6 +56,10 @@ class Agenda:
     async def note(self, aggregate_id: str, due_at: datetime) -> None:
         await self.note_many([Note(aggregate_id, due_at)])
 
+    async def notice(self, due: Sequence[tuple[str, datetime]]) -> None:
+        """Note the new due instants of a store's writes, before they are written."""
+        await self.note_many(Note(aggregate_id, due_at) for aggregate_id, due_at in due)
+
     async def note_many(self, notes: Iterable[Note]) -> None:
         pages: dict[str, list[dict[str, Any]]] = {}
         for n in notes:

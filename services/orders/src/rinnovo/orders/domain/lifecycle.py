@@ -41,3 +41,12 @@ def next_step(service: Subscription, policy: ProductPolicy, now: datetime) -> St
         case MilestoneKind.DEACTIVATION:
             deactivated = replace(done, status=Status.DEACTIVATED, deactivated_at=now)
             return Step(milestone, deactivated, announce=True)
+
+
+def due_steps(service: Subscription, policy: ProductPolicy, now: datetime) -> list[Step]:
+    """Every milestone due at ``now``, in time order, each on the service the last left."""
+    steps: list[Step] = []
+    while (step := next_step(service, policy, now)) is not None:
+        steps.append(step)
+        service = step.service
+    return steps

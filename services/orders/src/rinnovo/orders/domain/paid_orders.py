@@ -1,14 +1,38 @@
 """What a paid order does to its service."""
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
+from enum import StrEnum
 
 from rinnovo.orders.domain.calendar import add_years
-from rinnovo.orders.domain.orders import Order
+from rinnovo.orders.domain.orders import Order, OrderStatus
 from rinnovo.orders.domain.pricing import OrderKind
 from rinnovo.orders.domain.subscription import Components, Status, Subscription
 
 APPLIED_ORDERS_KEPT = 50
+
+
+class PaymentRefusal(StrEnum):
+    """Why a registered payment cannot pay its order (the money then goes to review)."""
+
+    ORDER_CANCELLED = "order_cancelled"
+    SERVICE_DEACTIVATED = "service_deactivated"
+    ALREADY_PAID = "already_paid"
+
+
+def take_payment(
+    order: Order, service: Subscription, payment_id: str, at: datetime
+) -> Order | PaymentRefusal:
+    """The order paid by this payment, or why it cannot be. An order this same payment paid
+    already comes back unchanged (a redelivery)."""
+    if order.status is OrderStatus.CANCELLED:
+        return PaymentRefusal.ORDER_CANCELLED
+    if order.status is OrderStatus.PAID:
+        return order if order.payment_id == payment_id else PaymentRefusal.ALREADY_PAID
+    paid = order.pay(payment_id, at)
+    if not payment_in_time(service, paid):
+        return PaymentRefusal.SERVICE_DEACTIVATED
+    return paid
 
 
 class CannotApply(Exception):

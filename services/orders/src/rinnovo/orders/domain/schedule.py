@@ -6,13 +6,16 @@ computed from Europe/Rome calendar days: a reminder is due when its day starts i
 expiry when the expiry day ends, deactivation when the last day of the window ends.
 """
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from rinnovo.contracts.catalog import ProductPolicy
-from rinnovo.orders.domain.subscription import Status, Subscription
+from rinnovo.orders.domain.subscription import Status, Subscription, TimelineEntry
 from rinnovo.runtime.clock import end_of_rome_day
+
+HISTORY_LIMIT = 100
 
 
 class MilestoneKind(StrEnum):
@@ -106,3 +109,12 @@ def pending(service: Subscription, policy: ProductPolicy) -> list[Milestone]:
 def next_due(service: Subscription, policy: ProductPolicy) -> datetime | None:
     upcoming = pending(service, policy)
     return upcoming[0].due_at if upcoming else None
+
+
+def recorded(
+    service: Subscription, entries: Sequence[TimelineEntry], policy: ProductPolicy
+) -> Subscription:
+    """The service as every change stores it: what happened added to its timeline (the
+    latest ``HISTORY_LIMIT``), and the instant its next milestone falls due."""
+    service = replace(service, history=(*service.history, *entries)[-HISTORY_LIMIT:])
+    return replace(service, next_due_at=next_due(service, policy))

@@ -69,6 +69,8 @@ class Subscription:
     history: tuple[TimelineEntry, ...] = ()
     applied_orders: tuple[str, ...] = ()
     """Paid orders already applied: a replayed payment event can never apply one twice."""
+    next_due_at: datetime | None = None
+    """When its next milestone falls due (``schedule.recorded`` keeps it with every change)."""
 
     @property
     def quota_bytes(self) -> int:

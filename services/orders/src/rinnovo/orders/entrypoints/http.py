@@ -18,7 +18,6 @@ from rinnovo.orders.domain.subscription import (
     Subscription,
 )
 from rinnovo.orders.entrypoints.schemas import (
-    AutomaticRenewalIn,
     CancelIn,
     CardOut,
     CartChange,
@@ -26,10 +25,16 @@ from rinnovo.orders.entrypoints.schemas import (
     CartOut,
     CheckoutIn,
     OrderOut,
+)
+from rinnovo.orders.entrypoints.service_schemas import (
+    AutomaticRenewalIn,
     ServiceImport,
     TimelineOut,
 )
-from rinnovo.orders.handlers import OrdersApp
+from rinnovo.orders.service_layer import admin, cancellation, carts, views
+from rinnovo.orders.service_layer import automatic_renewal as auto_renewal
+from rinnovo.orders.service_layer import checkout as checkouts
+from rinnovo.orders.service_layer.context import Context
 from rinnovo.runtime.auth import Auth, Principal
 from rinnovo.runtime.problems import COMMON_RESPONSES
 
@@ -38,49 +43,60 @@ T = TypeVar("T")
 ERRORS = COMMON_RESPONSES
 
 
-def customer_router(app: OrdersApp, auth: Auth) -> APIRouter:
+def customer_router(ctx: Context, auth: Auth) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["customer area"], responses=ERRORS)
+    _service_routes(router, ctx, auth)
+    _cart_routes(router, ctx, auth)
+    _order_routes(router, ctx, auth)
+    return router
+
+
+def _service_routes(router: APIRouter, ctx: Context, auth: Auth) -> None:
     Customer = Annotated[Principal, Depends(auth.customer)]
 
     @router.get("/services", summary="My services, as cards")
     async def list_cards(me: Customer) -> list[CardOut]:
-        return [CardOut.of(c) for c in await app.cards(me.subject)]
+        return [CardOut.of(c) for c in await views.cards(ctx, me.subject)]
 
     @router.get("/services/{service_id}", summary="One of my services, as its card")
     async def get_card(service_id: str, me: Customer) -> CardOut:
-        return CardOut.of(await app.card(me.subject, service_id))
+        return CardOut.of(await views.service_card(ctx, me.subject, service_id))
 
     @router.get(
         "/services/{service_id}/timeline",
         summary="What happened to one of my services, and what comes next, with dates",
     )
     async def timeline(service_id: str, me: Customer) -> TimelineOut:
-        service, upcoming = await app.timeline(me.subject, service_id)
+        service, upcoming = await views.timeline(ctx, me.subject, service_id)
         return TimelineOut.of(service, upcoming)
 
     @router.get("/services/{service_id}/orders", summary="The orders of one of my services")
     async def service_orders(service_id: str, me: Customer) -> list[OrderOut]:
-        return [OrderOut.of(o) for o in await app.orders_of(me.subject, service_id)]
+        return [OrderOut.of(o) for o in await views.orders_of(ctx, me.subject, service_id)]
 
     @router.put(
         "/services/{service_id}/automatic-renewal", summary="Switch automatic renewal on or off"
     )
     async def automatic_renewal(service_id: str, body: AutomaticRenewalIn, me: Customer) -> CardOut:
-        await app.switch_automatic_renewal(
-            me.subject, service_id, body.enabled, body.term_years, body.payment_method
+        await auto_renewal.switch_automatic_renewal(
+            ctx, me.subject, service_id, body.enabled, body.term_years, body.payment_method
         )
-        return CardOut.of(await app.card(me.subject, service_id))
+        return CardOut.of(await views.service_card(ctx, me.subject, service_id))
+
+
+def _cart_routes(router: APIRouter, ctx: Context, auth: Auth) -> None:
+    Customer = Annotated[Principal, Depends(auth.customer)]
 
     @router.post("/carts", status_code=201, summary="Open a cart from a service or a product")
     async def start_cart(body: CartIn, me: Customer) -> CartOut:
-        view = await app.start_cart(
-            me.subject, OrderKind(body.kind), body.service_id, body.product_id, body.username
+        view = await carts.start_cart(
+            ctx, me.subject, OrderKind(body.kind), body.service_id, body.product_id, body.username
         )
         return CartOut.of(view)
 
     @router.get("/carts/{cart_id}", summary="A cart with a fresh quote")
     async def get_cart(cart_id: str, me: Customer) -> CartOut:
-        return CartOut.of(await app.cart(me.subject, cart_id))
+        return CartOut.of(await carts.cart(ctx, me.subject, cart_id))
 
     @router.patch("/carts/{cart_id}", summary="Change space, users, NSO, term, payment or code")
     async def change_cart(cart_id: str, body: CartChange, me: Customer) -> CartOut:
@@ -88,7 +104,7 @@ def customer_router(app: OrdersApp, auth: Auth) -> APIRouter:
         code = changes.get("convention_code")
         if isinstance(code, str):  # codes are kept in capitals; "" removes the code
             changes["convention_code"] = code.strip().upper() or None
-        return CartOut.of(await app.change_cart(me.subject, cart_id, changes))
+        return CartOut.of(await carts.change_cart(ctx, me.subject, cart_id, changes))
 
     @router.post(
         "/carts/{cart_id}/checkout",
@@ -110,29 +126,33 @@ def customer_router(app: OrdersApp, auth: Auth) -> APIRouter:
             "privacy": a.privacy.version,
         }
         holder = Holder(**body.holder.model_dump()) if body.holder else None
-        order = await app.checkout(me.subject, cart_id, acceptances, holder, idempotency_key)
+        order = await checkouts.checkout(
+            ctx, me.subject, cart_id, acceptances, holder, idempotency_key
+        )
         return OrderOut.of(order)
+
+
+def _order_routes(router: APIRouter, ctx: Context, auth: Auth) -> None:
+    Customer = Annotated[Principal, Depends(auth.customer)]
 
     @router.get("/orders", summary="All my orders, newest first")
     async def list_orders(me: Customer) -> list[OrderOut]:
-        return [OrderOut.of(o) for o in await app.orders_of(me.subject)]
+        return [OrderOut.of(o) for o in await views.orders_of(ctx, me.subject)]
 
     @router.get("/orders/{order_id}", summary="One of my orders")
     async def get_order(order_id: str, me: Customer) -> OrderOut:
-        return OrderOut.of((await app.own_order(me.subject, order_id)).value)
+        return OrderOut.of(await views.own_order(ctx, me.subject, order_id))
 
     @router.post("/orders/{order_id}/cancel", summary="Cancel an order awaiting payment")
     async def cancel(order_id: str, body: CancelIn, me: Customer) -> OrderOut:
-        return OrderOut.of(await app.cancel_order(me.subject, order_id, body.confirm))
+        return OrderOut.of(await cancellation.cancel_order(ctx, me.subject, order_id, body.confirm))
 
     @router.get("/catalog/products", summary="What can be bought, as this service knows it")
     async def products(me: Customer) -> list[ProductSnapshot]:
-        return [p for p in await app.products.all() if p.active]
-
-    return router
+        return await views.products_on_sale(ctx)
 
 
-def admin_router(app: OrdersApp, auth: Auth) -> APIRouter:
+def admin_router(ctx: Context, auth: Auth) -> APIRouter:
     router = APIRouter(prefix="/v1/admin", tags=["operators"], responses=ERRORS)
     Admin = Annotated[Principal, Depends(auth.admin)]
 
@@ -155,8 +175,8 @@ def admin_router(app: OrdersApp, auth: Auth) -> APIRouter:
                 payment_method=auto.payment_method if auto else None,
             ),
         )
-        await app.import_service(service)
+        await admin.import_service(ctx, service)
         response.headers["Location"] = f"/v1/services/{service.subscription_id}"
-        return CardOut.of(await app.card(body.customer_id, body.service_id))
+        return CardOut.of(await views.service_card(ctx, body.customer_id, body.service_id))
 
     return router

@@ -1,0 +1,46 @@
+"""Scheduled milestones of a service: reminders, automatic renewal, expiry, the reactivation
+window's warning and deactivation, each announced once."""
+
+from datetime import datetime, timedelta
+
+from rinnovo.contracts import Event
+from rinnovo.orders import integration_events as events
+from rinnovo.orders.domain.lifecycle import due_steps
+from rinnovo.orders.domain.subscription import Subscription
+from rinnovo.orders.service_layer.automatic_renewal import place_automatic_renewal
+from rinnovo.orders.service_layer.context import Context, service_change
+from rinnovo.runtime.changes import Decision, Stored
+
+
+async def due_services(ctx: Context, now: datetime, limit: int) -> list[str]:
+    return await ctx.services.due(now, limit)
+
+
+async def take_service(ctx: Context, service_id: str, now: datetime, lease: timedelta) -> bool:
+    """Claim a service with a milestone due (other replicas skip it while the claim lasts)
+    and take every milestone due at ``now``, in time order, in one write; False when it is
+    not due or another replica has it."""
+    claimed = await ctx.services.claim(service_id, now, lease)
+    if claimed is None:
+        return False
+    policy = await ctx.policy(claimed.value.product_id)
+
+    async def place_renewals(stored: Stored[Subscription]) -> None:
+        # Before the write that marks its milestone done, so a crash never loses one.
+        for step in due_steps(stored.value, policy, now):
+            if step.place_automatic_renewal:
+                await place_automatic_renewal(ctx, step.service, now)
+
+    def decide(stored: Stored[Subscription]) -> Decision[Subscription]:
+        service, version = stored.value, stored.version
+        emitted: list[Event] = []
+        for step in due_steps(service, policy, now):
+            if step.announce and not step.place_automatic_renewal:
+                version += 1
+                emitted.append(events.milestone_announced(step, service, policy, version, now))
+            service = step.service
+        # Also when nothing was due (a payment moved the expiry): it reschedules.
+        return service_change(service, emitted, policy)
+
+    await ctx.services.change(service_id, decide, read=claimed, before=place_renewals)
+    return True

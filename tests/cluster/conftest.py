@@ -29,14 +29,6 @@ def cluster_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSta
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 async def system(
     cluster_stack: LocalStack, smtp: SmtpServer, tmp_path: Path
 ) -> AsyncIterator[System]:

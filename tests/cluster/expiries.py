@@ -3,6 +3,7 @@ its expiry date, so the orders replicas' schedulers find its expiry due at once.
 be announced once (``orders.service.expired``), its overtaken reminders never, and its
 holder told once by e-mail."""
 
+import asyncio
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -62,7 +63,8 @@ class ExpiredServices:
 
     async def _orders_ready(self) -> bool:
         processes = self.system.processes
-        return any(processes.ready(name) for name in processes.replicas("orders"))
+        replicas = processes.replicas("orders")
+        return any([await asyncio.to_thread(processes.ready, name) for name in replicas])
 
     def owns(self, event: dict[str, Any]) -> bool:
         return (

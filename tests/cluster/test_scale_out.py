@@ -81,9 +81,9 @@ async def test_a_batch_survives_a_dead_leader_a_rolling_restart_and_a_scale_out(
     pay(0)
     at = await batch.wait_for(registered, 5)
     assert at < BATCH
-    leader = await asyncio.to_thread(leader_of, cluster, system.prefix + "payments.payment.v1")
-    await asyncio.to_thread(cluster.kill, leader)
     topic = system.prefix + "payments.payment.v1"
+    leader = await asyncio.to_thread(leader_of, cluster, topic)
+    await asyncio.to_thread(cluster.kill, leader)
 
     async def led_by_another() -> bool:
         return await asyncio.to_thread(leader_of, cluster, topic) not in (leader, -1)
@@ -144,7 +144,7 @@ async def test_a_batch_survives_a_dead_leader_a_rolling_restart_and_a_scale_out(
     elapsed = time.monotonic() - started
     print(
         f"\nscale-out account: {BATCH} renewals and {milestones} expiry milestones, each once; "
-        f"1 broker SIGKILLed (node {leader}, leader of {system.prefix}payments.payment.v1), "
+        f"1 broker SIGKILLed (node {leader}, leader of {topic}), "
         f"{restarted} replicas restarted one at a time, orders scaled 2 -> 3; "
         f"{account.redelivered_records} records redelivered, {account.resent_mails} e-mails "
         f"resent; {elapsed:.0f} s\n"

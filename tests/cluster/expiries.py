@@ -4,7 +4,6 @@ be announced once (``orders.service.expired``), its overtaken reminders never, a
 holder told once by e-mail."""
 
 import asyncio
-import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -14,8 +13,6 @@ import httpx
 
 from tests.e2e.batch import day_text
 from tests.e2e.system import System, eventually
-
-log = logging.getLogger("tests.cluster.expiries")
 
 REACTIVATION_WINDOW_DAYS = 60
 """fe-standard's, in the seed catalog."""

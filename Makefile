@@ -57,7 +57,7 @@ portal-screenshots: setup servers chromium
 
 test: setup servers chromium
 	cd deploy/local/ferretdb && CGO_ENABLED=0 go test ./...
-	$(UV) run pytest -m "not cluster" $(PYTEST_ARGS)
+	$(UV) run pytest $(PYTEST_ARGS)
 
 unit: setup
 	$(UV) run pytest -m "not integration" $(PYTEST_ARGS)

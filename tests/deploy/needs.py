@@ -9,8 +9,10 @@ of ``rinnovo.runtime``): a setting is needed when it has no default, when it is 
 """
 
 import importlib
+import os
 import pkgutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
@@ -22,6 +24,7 @@ from pydantic_settings import BaseSettings
 
 import rinnovo.runtime
 from rinnovo.runtime.plugins import SERVICES_GROUP
+from rinnovo.runtime.safety import DEV_MODE_ENV
 from rinnovo.runtime.settings import ServiceSettings
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
@@ -32,6 +35,8 @@ class Need:
     variable: str
     secret: bool
     why: str
+    is_list: bool = False
+    """Set as a JSON list (keys for rotation)."""
 
 
 def services() -> list[str]:
@@ -78,14 +83,17 @@ def needs_of(cls: type[BaseSettings]) -> list[Need]:
             continue  # nested settings read their own variables (InfraSettings)
         why = _why(field)
         if why:
-            secret = _is_secret(field)
-            found.append(Need(prefix + name.upper(), secret, why))
+            is_list = getattr(field.annotation, "__origin__", None) is list
+            found.append(Need(prefix + name.upper(), _is_secret(field), why, is_list))
     return found
 
 
 def _is_secret(field: FieldInfo) -> bool:
+    """A ``SecretStr``, optional or not, or a list or mapping of them (keys for rotation)."""
     annotation: Any = field.annotation
-    return annotation is SecretStr or SecretStr in getattr(annotation, "__args__", ())
+    return annotation is SecretStr or any(
+        _is_secret(FieldInfo(annotation=arg)) for arg in getattr(annotation, "__args__", ())
+    )
 
 
 def _why(field: FieldInfo) -> str:
@@ -93,7 +101,7 @@ def _why(field: FieldInfo) -> str:
     if field.is_required():
         return "no default"
     if extra.get("required_in_production"):
-        return "required in production"
+        return "required outside development mode"
     default = field.get_default(call_default_factory=True)
     if isinstance(default, SecretStr):
         return "a secret whose built-in value is for development only"
@@ -117,11 +125,25 @@ class Topics:
     consumed: frozenset[str]
 
 
+@contextmanager
+def development_mode() -> Iterator[None]:
+    before = os.environ.get(DEV_MODE_ENV)
+    os.environ[DEV_MODE_ENV] = "true"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[DEV_MODE_ENV]
+        else:
+            os.environ[DEV_MODE_ENV] = before
+
+
 @cache
 def topics_of(service: str) -> Topics:
     """What the built service publishes and subscribes to (built, not started)."""
     [ep] = [ep for ep in entry_points(group=SERVICES_GROUP) if ep.name == service]
-    broker = ep.load().build().runtime.broker
+    with development_mode():  # built to be read, never run: its default secrets do
+        broker = ep.load().build().runtime.broker
     return Topics(
         produced=frozenset(p.topic for p in broker.publishers),
         consumed=frozenset(t.name for s in broker.subscribers for t in s.topics),

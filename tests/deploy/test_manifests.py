@@ -36,7 +36,7 @@ OVERLAYS = {
 }
 PARTITIONS, REPLICAS, MIN_INSYNC = 6, 3, 2
 KUBERNETES = "1.33"
-SCALED = ("orders", "payments", "notifier")
+SCALED = ("orders", "payments", "notifier", "portal")
 """Services that run more than one replica behind an autoscaler."""
 
 

@@ -18,8 +18,8 @@ from rinnovo.notifier.channels.email import EmailChannel
 from rinnovo.notifier.domain.compose import compose
 from rinnovo.notifier.domain.delivery import Sent
 from rinnovo.notifier.domain.identity import message_id, notification_id
-from rinnovo.notifier.samples import TOTAL, samples
 from rinnovo.runtime.locales import SUPPORTED
+from rinnovo.testing.notifier_samples import TOTAL, samples
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("RINNOVO_UPDATE_GOLDEN") == "1"

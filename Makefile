@@ -31,6 +31,7 @@ help:
 	@echo "make contracts  export JSON Schemas and AsyncAPI documents, publish compatible versions"
 	@echo "make servers    install the local Kafka, FerretDB and schema registry (done on demand anyway)"
 	@echo "make bench      benchmarks on the real servers (BENCH_ARGS=--quick for a smoke run)"
+	@echo "make clean-data delete the data kept between runs (~/.cache/rinnovo/data)"
 
 $(UV):
 	python3 -m venv "$(UV_HOME)"

@@ -1,9 +1,12 @@
 """`make run` as a newcomer runs it: the local servers, then every service as a process.
 
-Checks that each service answers its health endpoints, and that Ctrl-C stops everything
-(services, Kafka, FerretDB) without leaving a process behind.
+Checks that each service answers its health endpoints, that start-up ends with a table of
+every address, that a clean start prints no warning or error and only JSON lines from the
+services (libraries' included), that mail goes to the local catcher's folder, and that
+Ctrl-C stops everything (services, Kafka, FerretDB) without leaving a process behind.
 """
 
+import json
 import os
 import signal
 import socket
@@ -51,8 +54,16 @@ def test_run_starts_every_service_and_ctrl_c_leaves_nothing(tmp_path: Path) -> N
     unset = ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URL", "RINNOVO_DEV_MODE")
     env = {k: v for k, v in os.environ.items() if k not in unset}
     env |= {f"RINNOVO_{name.upper()}_HTTP_PORT": str(port) for name, port in ports.items()}
+    env |= {  # the portal calls the others where they are (8002, ... by default)
+        f"RINNOVO_PORTAL_{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}"
+        for name in ("orders", "payments", "notifier")
+    }
+    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS"):
+        env.pop(f"RINNOVO_NOTIFIER_{name}", None)
+    output = tmp_path / "make-run.log"
     env[marker.split("=")[0]] = marker.split("=")[1]
     bin_dir = Path(sys.executable).parent
+    log = output.open("wb")
     run = subprocess.Popen(
         [
             str(bin_dir / "rinnovo-devstack"),
@@ -65,6 +76,8 @@ def test_run_starts_every_service_and_ctrl_c_leaves_nothing(tmp_path: Path) -> N
             "all",
         ],
         env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,  # a terminal of its own, as `make run` has
     )
     try:
@@ -86,6 +99,26 @@ def test_run_starts_every_service_and_ctrl_c_leaves_nothing(tmp_path: Path) -> N
             metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
             assert "rinnovo_outbox_backlog" in metrics
         assert len(processes_with(marker)) >= len(services) + 3  # + devstack, Kafka, FerretDB
+        table = wait_for_table(output, deadline)
+        variables = dict(
+            line.split("=", 1) for line in output.read_text().splitlines() if "=" in line[:40]
+        )
+        assert table["Kafka"] == variables["KAFKA_BOOTSTRAP_SERVERS"]
+        assert table["MongoDB"] == variables["MONGODB_URL"]
+        assert table["SMTP target of the e-mails"] == (
+            f"127.0.0.1:{variables['RINNOVO_NOTIFIER_SMTP_PORT']}"
+        )
+        for name, port in ports.items():
+            url = f"http://127.0.0.1:{port}"
+            assert url in table.values(), f"{name} is not in the table"
+            if name != "portal":
+                assert table[f"{name} API docs"] == f"{url}/docs"
+        # The demo data's deactivated service is told by e-mail: caught as a file.
+        mail = tmp_path / "data" / "mail"
+        while not list(mail.glob("*.eml")) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert list(mail.glob("*.eml")), "no e-mail reached the mail catcher"
+        assert noise(output) == []
     finally:
         os.killpg(run.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
         try:
@@ -97,3 +130,30 @@ def test_run_starts_every_service_and_ctrl_c_leaves_nothing(tmp_path: Path) -> N
     while processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert processes_with(marker) == []
+    log.close()
+
+
+def wait_for_table(output: Path, deadline: float) -> dict[str, str]:
+    """The addresses `make run` prints once every service is ready, by label."""
+    while "rinnovo is up:" not in output.read_text() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    lines = output.read_text().split("rinnovo is up:\n", 1)[1].splitlines()
+    rows = [line.strip().split("  ", 1) for line in lines if line.startswith("  ")]
+    return {label.strip(): address.strip() for label, address in rows}
+
+
+def noise(output: Path) -> list[str]:
+    """Lines of a clean start that should not be there: a warning or an error, or a line of
+    a service (or of a library) that is not one of our JSON lines."""
+    found = []
+    for line in output.read_text().splitlines():
+        if line.startswith(("devstack: ", "rinnovo is up:", "  ")) or "=" in line[:40]:
+            continue  # the launcher's own lines, the variables and the table
+        try:
+            record = json.loads(line)
+        except ValueError:
+            found.append(line)
+            continue
+        if record.get("level") in ("warning", "error", "critical"):
+            found.append(line)
+    return found

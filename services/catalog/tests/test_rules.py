@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from rinnovo.catalog.adapters.seed_file import read_seed
-from rinnovo.catalog.domain.drafts import CodeDraft, NewPriceVersion, ProductDraft
+from rinnovo.catalog.domain.drafts import (
+    CodeDraft,
+    NewPriceVersion,
+    OptionDraft,
+    PolicyDraft,
+    ProductDraft,
+)
 from rinnovo.catalog.domain.rules import (
     code_problems,
     new_price_version_problems,
@@ -18,6 +24,7 @@ from rinnovo.catalog.domain.rules import (
     product_problems,
 )
 from rinnovo.contracts.catalog import PriceVersion, ProductSnapshot
+from rinnovo.runtime.bounds import MAX_CENTS
 
 SEED = read_seed()
 STANDARD = next(p for p in SEED.products if p.product_id == "fe-standard").published()
@@ -62,11 +69,25 @@ def test_the_seed_satisfies_every_rule() -> None:
         assert code_problems(code, PRODUCT_IDS) == []
 
 
-@given(cents=st.integers(min_value=0))
-def test_any_whole_non_negative_cents_are_a_price(cents: int) -> None:
+@given(cents=st.integers(min_value=0, max_value=MAX_CENTS))
+def test_any_whole_non_negative_cents_up_to_the_bound_are_a_price(cents: int) -> None:
     NewPriceVersion.model_validate(
         {"effective_from": "2027-01-01", "base_yearly_cents": cents, "option_unit_yearly_cents": {}}
     )
+
+
+@given(cents=st.integers(min_value=MAX_CENTS + 1) | st.sampled_from([2**63, 2**64, 10**30]))
+def test_cents_above_the_bound_are_refused_before_storage(cents: int) -> None:
+    # 2**64 once reached MongoDB, which keeps 8-byte integers: a 500.
+    with pytest.raises(ValidationError) as refused:
+        NewPriceVersion.model_validate(
+            {
+                "effective_from": "2027-01-01",
+                "base_yearly_cents": 100,
+                "option_unit_yearly_cents": {"storage": cents},
+            }
+        )
+    assert [e["loc"] for e in refused.value.errors()] == [("option_unit_yearly_cents", "storage")]
 
 
 @given(bad=not_cents, where=st.sampled_from(["base", "option"]))
@@ -229,9 +250,13 @@ def test_a_discount_is_a_real_one(kind: str, value: int) -> None:
 
 @given(terms=st.lists(st.integers(min_value=-3, max_value=13), max_size=5))
 def test_code_terms_are_one_to_ten_years(terms: list[int]) -> None:
+    if any(not 1 <= t <= 10 for t in terms):  # the schema says so, in the OpenAPI document
+        with pytest.raises(ValidationError) as refused:
+            CodeDraft.model_validate(code_body(terms_years=terms))
+        assert {e["loc"][0] for e in refused.value.errors()} == {"terms_years"}
+        return
     code = CodeDraft.model_validate(code_body(terms_years=terms))
-    wrong = len(set(terms)) != len(terms) or any(not 1 <= t <= 10 for t in terms)
-    assert (code_problems(code, PRODUCT_IDS) != []) == wrong
+    assert (code_problems(code, PRODUCT_IDS) != []) == (len(set(terms)) != len(terms))
 
 
 def test_codes_are_kept_in_capitals() -> None:
@@ -277,3 +302,19 @@ def _with_versions(starts: list[date]) -> ProductSnapshot:
         for i, start in enumerate(starts)
     )
     return STANDARD.model_copy(update={"price_versions": versions})
+
+
+@pytest.mark.parametrize(("field", "value"), [("unpaid_order_timeout_days", 0)])
+def test_a_policy_draft_refuses_what_its_snapshot_refuses(field: str, value: int) -> None:
+    # The fuzzer's boundary cases found a draft bounded more loosely than its snapshot: a 500.
+    body = {**STANDARD.policy.model_dump(mode="json"), field: value}
+    with pytest.raises(ValidationError) as refused:
+        PolicyDraft.model_validate(body)
+    assert [e["loc"] for e in refused.value.errors()] == [(field,)]
+
+
+def test_an_option_draft_is_sold_in_steps_of_at_least_one() -> None:
+    option = STANDARD.options[0].model_dump(mode="json")
+    with pytest.raises(ValidationError) as refused:
+        OptionDraft.model_validate({**option, "step": 0})
+    assert [e["loc"] for e in refused.value.errors()] == [("step",)]

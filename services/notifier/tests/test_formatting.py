@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from rinnovo.notifier.domain.formatting import Cents, data, euro, gigabytes, percent_used
-from rinnovo.notifier.domain.locales import choose_locale
+from rinnovo.runtime.locales import choose_locale
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from rinnovo.notifier.channels.email import EmailChannel
 from rinnovo.notifier.domain.compose import compose
 from rinnovo.notifier.domain.delivery import Sent
 from rinnovo.notifier.domain.identity import message_id, notification_id
-from rinnovo.notifier.domain.locales import SUPPORTED
+from rinnovo.runtime.locales import SUPPORTED
 from rinnovo.testing.notifier_samples import TOTAL, samples
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -3,7 +3,8 @@
 import pytest
 from pydantic import ValidationError
 
-from rinnovo.orders.entrypoints.schemas import KEPT_IF_ABSENT, CartChange
+from rinnovo.orders.entrypoints.cart_schemas import KEPT_IF_ABSENT, CartChange
+from rinnovo.runtime.bounds import MAX_STORAGE_GB
 
 
 @pytest.mark.parametrize("field", KEPT_IF_ABSENT)
@@ -32,4 +33,9 @@ def test_the_document_says_which_fields_take_null() -> None:
         assert "anyOf" not in properties[field]
         assert "default" not in properties[field]
     assert {"type": "null"} in properties["payment_method"]["anyOf"]
-    assert properties["storage_gb"] == {"minimum": 0, "title": "Storage Gb", "type": "integer"}
+    assert properties["storage_gb"] == {
+        "minimum": 0,
+        "maximum": MAX_STORAGE_GB,
+        "title": "Storage Gb",
+        "type": "integer",
+    }

@@ -9,13 +9,14 @@ import pytest
 
 from rinnovo.portal.bootstrap import build
 from rinnovo.portal.settings import PortalSettings
-from rinnovo.portal.testing import PRODUCT, SECRET, FakeApis, token_of
+from rinnovo.portal.testing import PRODUCT, SECRET, TERMS, FakeApis, token_of
 
 
 @pytest.fixture
 def apis() -> FakeApis:
     fake = FakeApis()
     fake.on("GET", "/v1/catalog/products", [PRODUCT])
+    fake.on("GET", "/v1/terms", TERMS)
     fake.on(
         "GET",
         "/v1/payment-methods",

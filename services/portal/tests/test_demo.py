@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from fastapi.security import HTTPAuthorizationCredentials
+from structlog.testing import capture_logs
 
 from rinnovo.portal.demo import DEMO_CUSTOMERS, seed
 from rinnovo.portal.testing import PRODUCT, FakeApis, problem
@@ -33,6 +34,7 @@ async def test_demo_services_wait_for_the_catalog_then_cover_every_state() -> No
         return httpx.Response(201, json={})
 
     apis.on("POST", "/v1/admin/services", add)
+    apis.on("GET", "/health/ready", {"status": "ready"})
     orders = Upstream("orders", "http://orders", 5, httpx.MockTransport(apis.handle))
     # Not yet replicated: nothing is imported until the products are known.
     assert await seed(orders, AUTH, patience_seconds=1) == 0
@@ -56,3 +58,23 @@ async def test_demo_services_wait_for_the_catalog_then_cover_every_state() -> No
     assert (await Auth(AUTH).verify(credentials)).is_admin
 
     assert await seed(orders, AUTH) == 0  # a second start changes nothing
+
+
+async def test_waiting_for_orders_to_start_is_not_a_warning() -> None:
+    # It printed "upstream unreachable" every second while orders started with the portal.
+    apis = FakeApis()
+    apis.on("GET", "/health/ready", {"status": "ready"})
+    apis.on("GET", "/v1/catalog/products", products({"fe-standard", "fe-business", "fe-promo"}))
+    apis.on("POST", "/v1/admin/services", {}, status=201)
+    down = iter([True, True])  # orders' first two answers: none, it is starting
+
+    def starting(request: httpx.Request) -> httpx.Response:
+        if next(down, False):
+            raise httpx.ConnectError("connection refused", request=request)
+        return apis.handle(request)
+
+    orders = Upstream("orders", "http://orders", 5, httpx.MockTransport(starting))
+    with capture_logs() as logs:
+        created = await seed(orders, AUTH, patience_seconds=5)
+    assert created == sum(len(c.services) for c in DEMO_CUSTOMERS)
+    assert [e for e in logs if e["log_level"] in ("warning", "error")] == []

@@ -5,7 +5,7 @@ import re
 
 import httpx
 
-from rinnovo.portal.testing import FakeApis, card, cart, csrf_token, order, problem
+from rinnovo.portal.testing import TERMS, FakeApis, card, cart, csrf_token, order, problem
 
 
 def buttons(html: str) -> list[str]:
@@ -65,7 +65,8 @@ async def test_red_is_never_the_only_signal(portal: httpx.AsyncClient, apis: Fak
 async def test_the_automatic_renewal_switch_says_where_it_is(
     portal: httpx.AsyncClient, apis: FakeApis
 ) -> None:
-    apis.on("GET", "/v1/services", [card("svc-1", actions={"renew": False})])
+    on = {"enabled": True, "payment_method": "card"}
+    apis.on("GET", "/v1/services", [card("svc-1", actions={"renew": False}, automatic_renewal=on)])
     html = (await portal.get("/services")).text
     assert "Disattiva il rinnovo automatico" in html
     apis.on("PUT", "/v1/services/svc-1/automatic-renewal", card("svc-1"))
@@ -76,6 +77,26 @@ async def test_the_automatic_renewal_switch_says_where_it_is(
     assert switched.status_code == 303
     (sent,) = apis.sent("PUT", "/v1/services/svc-1/automatic-renewal")
     assert json.loads(sent.content) == {"enabled": False}
+
+
+async def test_the_switch_is_the_cards_own_state_not_guessed_from_its_actions(
+    portal: httpx.AsyncClient, apis: FakeApis
+) -> None:
+    # On the expiry day the card offers neither Renew nor Upgrade: the switch was hidden,
+    # its state guessed from them. Orders says it is on and can be switched.
+    expiry_day = card(
+        "svc-1",
+        days_to_expiry=0,
+        actions={"renew": False, "upgrade": False},
+        automatic_renewal={"enabled": True, "payment_method": "card"},
+    )
+    apis.on("GET", "/v1/services", [expiry_day, card("svc-2")])
+    html = (await portal.get("/services")).text
+    first, second = html.split('id="service-svc-2"')
+    assert "Disattiva il rinnovo automatico" in first
+    # Off, it offers only the methods automatic renewal may charge, as orders lists them.
+    methods = re.findall(r'<option value="(\w+)">', second.split('name="payment_method"')[1])
+    assert methods == ["card", "sepa_direct_debit"]
 
 
 async def test_a_refusal_is_a_readable_message_on_the_page_not_json(
@@ -168,20 +189,30 @@ async def test_confirming_sends_the_three_acceptances_and_an_idempotency_key(
     key = re.search(r'name="idempotency_key" value="(\w+)"', form)
     assert key and "condizioni generali di contratto" in form and "clausole vessatorie" in form
     token = await csrf_token(portal, "/carts/cart-1/order")
+    # The versions the form showed, from orders' cart; links to the documents it names.
+    versions = dict(re.findall(r'name="(\w+_version)" value="([\w-]+)"', form))
+    assert versions == {
+        "general_conditions_version": "2025-01",
+        "unfair_terms_version": "2025-01",
+        "privacy_version": "2025-02",
+    }
+    assert 'href="https://help.test/privacy"' in form
     fields = {
         "csrf_token": token,
         "idempotency_key": key.group(1),
         "general_conditions": "on",
         "unfair_terms": "on",
         "privacy": "on",
+        **versions,
     }
     placed = await portal.post("/carts/cart-1/checkout", data=fields)
     assert placed.headers["location"] == "/orders/o1/placed"
     (sent,) = apis.sent("POST", "/v1/carts/cart-1/checkout")
     assert sent.headers["idempotency-key"] == key.group(1)
     assert json.loads(sent.content)["acceptances"] == {
-        doc: {"accepted": True, "version": "2025-01"}
-        for doc in ("general_conditions", "unfair_terms", "privacy")
+        "general_conditions": {"accepted": True, "version": "2025-01"},
+        "unfair_terms": {"accepted": True, "version": "2025-01"},
+        "privacy": {"accepted": True, "version": "2025-02"},
     }
 
 
@@ -254,3 +285,20 @@ async def test_pages_say_their_server_time_and_are_private(
     assert re.fullmatch(r"app;dur=[\d.]+, api;dur=[\d.]+", answer.headers["server-timing"])
     assert answer.headers["cache-control"] == "no-store"
     assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+
+
+async def test_a_cart_shows_only_the_fields_and_methods_orders_says_it_takes(
+    portal: httpx.AsyncClient, apis: FakeApis
+) -> None:
+    upgrade = cart(
+        kind="upgrade",
+        changeable=["storage_gb", "extra_users", "nso", "payment_method"],
+        terms={**TERMS, "payment_methods": ["bank_transfer"]},
+    )
+    apis.on("GET", "/v1/carts/cart-1", upgrade)
+    step1 = (await portal.get("/carts/cart-1")).text
+    step2 = (await portal.get("/carts/cart-1/order")).text
+    assert 'id="code-form"' not in step1
+    assert 'name="term_years"' not in step2 and 'name="automatic_renewal"' not in step2
+    # Payments also offers card; orders does not take it for this cart.
+    assert re.findall(r'name="payment_method" value="(\w+)"', step2) == ["bank_transfer"]

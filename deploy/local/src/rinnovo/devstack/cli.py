@@ -5,10 +5,15 @@
     rinnovo-devstack install
 
 ``up`` prints ``KAFKA_BOOTSTRAP_SERVERS=...`` and ``MONGODB_URL=...`` once both answer, then
-runs until Ctrl-C or SIGTERM and stops the servers cleanly. Given a command, it runs it with
+runs until Ctrl-C or SIGTERM and stops the servers cleanly. Kafka listens on 9092 and the
+MongoDB-wire server on 27017, their usual ports, when those are free (else on free ports, said
+in one line); ``--kafka-port`` and ``--mongo-port`` choose others. Given a command, it runs it with
 those variables set and stops the servers when it ends (``make run`` does this). The command
 runs in development mode (``RINNOVO_DEV_MODE=true``, unless the environment says otherwise):
-this is a development stack.
+this is a development stack. In development mode it also starts a mail catcher (``mail.py``:
+SMTP on 1025 if free, each message kept as a ``.eml`` file in ``<data dir>/mail``) and points
+the notifier at it (``RINNOVO_NOTIFIER_SMTP_*``), unless the environment names an SMTP host
+(``RINNOVO_NOTIFIER_SMTP_HOST``) or ``--no-mail`` is given.
 
 ``--kafka-sasl`` starts the broker with SASL/SCRAM-SHA-512 only, a user ``rinnovo`` with a
 random password, and adds the ``KAFKA_SECURITY_PROTOCOL``, ``KAFKA_SASL_*`` variables.
@@ -19,6 +24,7 @@ random password, and adds the ``KAFKA_SECURITY_PROTOCOL``, ``KAFKA_SASL_*`` vari
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import logging
 import os
@@ -32,18 +38,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from rinnovo.devstack import _process
 from rinnovo.devstack._paths import cache_dir, default_data_dir
 from rinnovo.devstack.cluster import ClusterShape
 from rinnovo.devstack.errors import DevStackError
 from rinnovo.devstack.ferretdb import ferretdb_version
 from rinnovo.devstack.kafka import kafka_version
+from rinnovo.devstack.mail import CONVENTIONAL_PORT as SMTP_PORT
+from rinnovo.devstack.mail import MailCatcher
 from rinnovo.devstack.registry import registry_version
-from rinnovo.devstack.stack import LocalStack, install_all
+from rinnovo.devstack.stack import KAFKA_ENV, MONGODB_ENV, LocalStack, install_all
 
 log = logging.getLogger("rinnovo.devstack")
 
 DEV_MODE_ENV = "RINNOVO_DEV_MODE"
+SMTP_HOST_ENV = "RINNOVO_NOTIFIER_SMTP_HOST"
 SASL_USER = "rinnovo"
+KAFKA_PORT = 9092
+MONGO_PORT = 27017
 
 
 class _Terminated(Exception):
@@ -63,8 +75,16 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     up = commands.add_parser("up", help="start the stack and run until Ctrl-C")
-    up.add_argument("--kafka-port", type=int, default=None, help="Kafka port (default: free)")
-    up.add_argument("--mongo-port", type=int, default=None, help="MongoDB port (default: free)")
+    up.add_argument(
+        "--kafka-port", type=int, default=None, help=f"Kafka port (default: {KAFKA_PORT} if free)"
+    )
+    up.add_argument(
+        "--mongo-port",
+        type=int,
+        default=None,
+        help=f"MongoDB port (default: {MONGO_PORT} if free)",
+    )
+    up.add_argument("--no-mail", action="store_true", help="no mail catcher in development mode")
     up.add_argument(
         "--data-dir",
         type=Path,
@@ -115,16 +135,20 @@ def _up(args: argparse.Namespace) -> int:
         raise DevStackError("--kafka-sasl needs fresh data: add --reset, or another --data-dir")
     stack = LocalStack(
         data_dir,
-        kafka_port=args.kafka_port,
-        mongo_port=args.mongo_port,
+        kafka_port=_port(args.kafka_port, KAFKA_PORT, "Kafka", KAFKA_ENV),
+        mongo_port=_port(args.mongo_port, MONGO_PORT, "the MongoDB-wire server", MONGODB_ENV),
         ready_timeout=args.timeout,
         kafka_sasl_users={SASL_USER: secrets.token_urlsafe(24)} if args.kafka_sasl else None,
         registry=args.registry,
         kafka_cluster=ClusterShape(brokers=args.kafka_brokers) if args.kafka_brokers > 1 else None,
     )
     started = time.monotonic()
-    with stack:
+    mail = _mail_catcher(args, data_dir)
+    with stack, mail or contextlib.nullcontext():
         variables = {**stack.env(), **stack.kafka_client_env(SASL_USER)}
+        if mail is not None:
+            variables |= mail.notifier_env()
+            log.info("mail to %s:%d is kept as .eml files in %s", mail.host, mail.port, mail.folder)
         lines = [f"{key}={value}" for key, value in variables.items()]
         if args.env_file is not None:
             args.env_file.write_text("".join(f"{line}\n" for line in lines))
@@ -163,6 +187,25 @@ def _up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(given: int | None, usual: int, what: str, external_env: str) -> int | None:
+    """The port asked for, else the usual one when free, else None (a free one)."""
+    if given is not None or os.environ.get(external_env, "").strip():
+        return given
+    if _process.port_is_free(usual):
+        return usual
+    log.info("port %d is taken: %s listens on a free port instead (printed below)", usual, what)
+    return None
+
+
+def _mail_catcher(args: argparse.Namespace, data_dir: Path) -> MailCatcher | None:
+    """In development mode, where the notifier's mail goes, unless told otherwise."""
+    dev_mode = os.environ.get(DEV_MODE_ENV, "true").strip().lower() == "true"
+    if args.no_mail or not dev_mode or os.environ.get(SMTP_HOST_ENV, "").strip():
+        return None
+    port = _port(None, SMTP_PORT, "the mail catcher", SMTP_HOST_ENV)
+    return MailCatcher(data_dir / "mail", port=port)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -172,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if not args.verbose:
         logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's every command
     signal.signal(signal.SIGTERM, _raise_terminated)
     signal.signal(signal.SIGHUP, _raise_terminated)
     try:

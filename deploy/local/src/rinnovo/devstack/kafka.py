@@ -194,7 +194,9 @@ class KafkaServer(ManagedServer):
             "transaction.state.log.num.partitions": "5",
             "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1",
-            "group.initial.rebalance.delay.ms": "0",
+            # A new group waits this long for more members before its first assignment (3 s
+            # by default): a service's consumers start together and join as one.
+            "group.initial.rebalance.delay.ms": "1000",
             # After a crash (SIGKILL) the restarted broker can only register once the
             # controller has expired its previous session: keep that wait short.
             "broker.heartbeat.interval.ms": "500",
@@ -279,6 +281,8 @@ class KafkaServer(ManagedServer):
         info = run_coroutine_blocking(
             lambda: _describe_cluster(self.bootstrap_servers, timeout, self.client_options())
         )
+        if info.get("coordinator") is None:
+            raise DevStackError("no group coordinator yet (the offsets topic is being created)")
         brokers = [broker.get("node_id") for broker in info.get("brokers", [])]
         controller = info.get("controller_id")
         if self.node_id not in brokers or controller in (None, -1):
@@ -289,6 +293,7 @@ async def _describe_cluster(
     bootstrap_servers: str, request_timeout: float, options: Mapping[str, str]
 ) -> dict[str, Any]:
     from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped,unused-ignore]
+    from aiokafka.errors import KafkaError  # type: ignore[import-untyped,unused-ignore]
 
     admin = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap_servers,
@@ -299,6 +304,12 @@ async def _describe_cluster(
     try:
         await admin.start()
         info: dict[str, Any] = await admin.describe_cluster()
+        # Asking for a group's coordinator creates the offsets topic on fresh data; ready
+        # means consumer groups work, so services starting next never find it missing.
+        try:
+            info["coordinator"] = await admin.find_coordinator("rinnovo-devstack-probe")
+        except KafkaError:
+            info["coordinator"] = None
     finally:
         await admin.close()
     return info

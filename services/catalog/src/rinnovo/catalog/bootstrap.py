@@ -73,8 +73,11 @@ class CatalogService:
     name = NAME
     description = "What can be sold and under which rules; published as compacted snapshots."
 
+    def settings(self) -> CatalogSettings:
+        return CatalogSettings()
+
     def build(self) -> BuiltService:
-        return build()
+        return build(self.settings())
 
 
 service = CatalogService()

@@ -13,7 +13,6 @@ from rinnovo.notifier.adapters.repositories import Stores, stores
 from rinnovo.notifier.adapters.sealed_secrets import SecretBox
 from rinnovo.notifier.channels.base import CHANNELS_GROUP, Channel, ChannelContext, ChannelPlugin
 from rinnovo.notifier.domain.egress import EgressPolicy
-from rinnovo.notifier.domain.locales import choose_locale
 from rinnovo.notifier.entrypoints.deliverer import Deliverer
 from rinnovo.notifier.entrypoints.events import on_event
 from rinnovo.notifier.entrypoints.http import admin_router, customer_router
@@ -22,6 +21,7 @@ from rinnovo.notifier.service_layer.context import Context
 from rinnovo.notifier.settings import NotifierSettings
 from rinnovo.runtime.changes import Changes
 from rinnovo.runtime.clock import Clock
+from rinnovo.runtime.locales import choose_locale
 from rinnovo.runtime.plugins import BuiltService, load_plugins
 from rinnovo.runtime.safety import dev_mode_only
 from rinnovo.runtime.service import ServiceRuntime
@@ -100,8 +100,11 @@ class NotifierService:
     name = NAME
     description = "E-mails to customers and signed webhooks to integrators, each sent once."
 
+    def settings(self) -> NotifierSettings:
+        return NotifierSettings()
+
     def build(self) -> BuiltService:
-        return build()
+        return build(self.settings())
 
 
 service = NotifierService()

@@ -60,6 +60,12 @@ class NotifierSettings(ServiceSettings):
     )
     delivery_poll_seconds: float = Field(default=1.0, gt=0)
 
+    def addresses(self, name: str) -> list[tuple[str, str]]:
+        return [*super().addresses(name), ("SMTP target of the e-mails", self.smtp_target())]
+
+    def smtp_target(self) -> str:
+        return f"{self.smtp_host}:{self.smtp_port}"
+
     def allowed_channels(self) -> list[str]:
         return [c.strip() for c in self.channels.split(",") if c.strip()]
 

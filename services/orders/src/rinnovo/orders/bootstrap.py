@@ -17,7 +17,7 @@ from rinnovo.contracts.topics import (
 from rinnovo.orders.adapters.catalog_replica import Replica
 from rinnovo.orders.adapters.repositories import IdempotencyKeys, OrderNumbers, Stores, stores
 from rinnovo.orders.entrypoints.events import on_catalog_event, on_payment_event, on_usage_event
-from rinnovo.orders.entrypoints.http import admin_router, customer_router
+from rinnovo.orders.entrypoints.http import admin_router, customer_router, public_router
 from rinnovo.orders.entrypoints.scheduler import Scheduler
 from rinnovo.orders.service_layer.context import Context
 from rinnovo.orders.service_layer.ports import Policies
@@ -35,8 +35,11 @@ class OrdersSettings(ServiceSettings):
 
     http_port: int = 8002
     general_conditions_version: str = "2025-01"
+    general_conditions_url: str = "https://help.example.it/condizioni-generali"
     unfair_terms_version: str = "2025-01"
+    unfair_terms_url: str = "https://help.example.it/clausole-vessatorie"
     privacy_version: str = "2025-01"
+    privacy_url: str = "https://help.example.it/privacy"
     payment_methods: set[str] = Field(
         default={"bank_transfer", "postal_slip", "card", "sepa_direct_debit"}
     )
@@ -80,6 +83,11 @@ def compose(settings: OrdersSettings, clock: Clock | None = None) -> Composed:
             },
             payment_methods=frozenset(settings.payment_methods),
             stored_payment_methods=frozenset(settings.stored_payment_methods),
+            document_urls={
+                "general_conditions": settings.general_conditions_url,
+                "unfair_terms": settings.unfair_terms_url,
+                "privacy": settings.privacy_url,
+            },
         ),
     )
     runtime.produces(ORDERS_ORDER, ORDERS_SERVICE)
@@ -107,7 +115,7 @@ def build(settings: OrdersSettings | None = None, clock: Clock | None = None) ->
     runtime.on_clock_moved(scheduler.wake)
     runtime.on_startup(composed.stores.ensure_indexes)
     http = runtime.http_app(
-        [customer_router(ctx, runtime.auth), admin_router(ctx, runtime.auth)],
+        [public_router(ctx), customer_router(ctx, runtime.auth), admin_router(ctx, runtime.auth)],
         title="Rinnovo orders",
         description="The customer area: services as cards, carts, checkout and orders.",
     )
@@ -118,8 +126,11 @@ class OrdersService:
     name = NAME
     description = "Customers' services and orders, their lifecycle, and the customer-area API."
 
+    def settings(self) -> OrdersSettings:
+        return OrdersSettings()
+
     def build(self) -> BuiltService:
-        return build()
+        return build(self.settings())
 
 
 service = OrdersService()

@@ -177,8 +177,11 @@ class PaymentsService:
     name = NAME
     description = "Payments of orders: methods as plugins, reconciliation, renewals, review."
 
+    def settings(self) -> PaymentsSettings:
+        return PaymentsSettings()
+
     def build(self) -> BuiltService:
-        return build()
+        return build(self.settings())
 
 
 service = PaymentsService()

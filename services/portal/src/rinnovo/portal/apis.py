@@ -19,6 +19,7 @@ from rinnovo.portal.views import (
     Order,
     Payment,
     Product,
+    Terms,
     Timeline,
 )
 
@@ -50,6 +51,7 @@ class Upstreams:
     catalog_cache_seconds: float
     _products: tuple[float, dict[str, Product]] | None = field(default=None, repr=False)
     _methods: tuple[float, list[Method]] | None = field(default=None, repr=False)
+    _terms: tuple[float, Terms] | None = field(default=None, repr=False)
 
     def _fresh(self, kept: tuple[float, Any] | None) -> bool:
         return kept is not None and time.monotonic() - kept[0] <= self.catalog_cache_seconds
@@ -67,6 +69,13 @@ class Upstreams:
             body = await self.payments.call("GET", "/v1/payment-methods", token)
             self._methods = (time.monotonic(), _many(Method, body))
         return self._methods[1]
+
+    async def terms(self, token: str) -> Terms:
+        """The documents to accept and the methods orders accepts: kept for a while."""
+        if self._terms is None or not self._fresh(self._terms):
+            body = await self.orders.call("GET", "/v1/terms", token)
+            self._terms = (time.monotonic(), Terms.model_validate(body))
+        return self._terms[1]
 
     async def aclose(self) -> None:
         for upstream in (self.orders, self.payments, self.notifier):
@@ -86,6 +95,9 @@ class CustomerApis:
 
     async def products(self) -> dict[str, Product]:
         return await self.upstreams.products(self.token)
+
+    async def terms(self) -> Terms:
+        return await self.upstreams.terms(self.token)
 
     async def cards(self) -> list[Card]:
         return _many(Card, await self._orders("GET", "/v1/services"))

@@ -89,8 +89,11 @@ class PortalService:
     name = NAME
     description = "The customer area as web pages, over the other services' public APIs."
 
+    def settings(self) -> PortalSettings:
+        return PortalSettings()
+
     def build(self) -> BuiltService:
-        return build()
+        return build(self.settings())
 
 
 service = PortalService()

@@ -115,6 +115,8 @@ def import_body(customer: DemoCustomer, service: DemoService, now: datetime) -> 
 
 
 async def _catalog_known(orders: Upstream, token: str, wanted: set[str]) -> bool:
+    if not await orders.ready():  # starting with the portal: not a warning
+        return False
     try:
         products = await orders.call("GET", "/v1/catalog/products", token)
     except (Unavailable, ApiError):

@@ -57,11 +57,6 @@ def _environment(
     env.globals.update(
         lang=language,
         dev_mode=settings.dev_mode,
-        documents={
-            "general_conditions": settings.general_conditions_url,
-            "unfair_terms": settings.unfair_terms_url,
-            "privacy": settings.privacy_url,
-        },
     )
     return env
 

@@ -39,9 +39,6 @@ class PortalSettings(ServiceSettings):
         default=60.0, ge=0, description="How long a product list (names, terms, options) is kept."
     )
     default_language: Language = "it"
-    general_conditions_url: str = "https://help.example.it/condizioni-generali"
-    general_conditions_version: str = "2025-01"
-    unfair_terms_url: str = "https://help.example.it/clausole-vessatorie"
-    unfair_terms_version: str = "2025-01"
-    privacy_url: str = "https://help.example.it/privacy"
-    privacy_version: str = "2025-01"
+
+    def addresses(self, name: str) -> list[tuple[str, str]]:
+        return [("customer area (portal)", self.api_url())]

@@ -20,6 +20,10 @@ Handler = Callable[[httpx.Request], httpx.Response]
 def card(service_id: str = "svc-1", **fields: Any) -> dict[str, Any]:
     actions = {"renew": True, "upgrade": True, "reactivate": False, "manage": True}
     actions |= fields.pop("actions", {})
+    switchable = fields.get("status", "active") in ("active", "pending_activation")
+    automatic = {"enabled": False, "term_years": 1, "payment_method": None}
+    automatic |= {"switchable": switchable}
+    automatic |= fields.pop("automatic_renewal", {})
     return {
         "service_id": service_id,
         "username": f"{service_id}@fe.example.it",
@@ -34,6 +38,7 @@ def card(service_id: str = "svc-1", **fields: Any) -> dict[str, Any]:
         "storage_warning": False,
         "reactivation_deadline": "2027-04-30",
         "actions": actions,
+        "automatic_renewal": automatic,
         "help_url": "https://help.example.it/area-clienti",
         **fields,
     }
@@ -93,6 +98,26 @@ QUOTE = {
 }
 
 
+TERMS = {
+    "acceptances": [
+        {"document": "general_conditions", "version": "2025-01", "url": "https://help.test/gc"},
+        {"document": "unfair_terms", "version": "2025-01", "url": "https://help.test/ut"},
+        {"document": "privacy", "version": "2025-02", "url": "https://help.test/privacy"},
+    ],
+    "payment_methods": ["bank_transfer", "card", "sepa_direct_debit"],
+    "automatic_renewal_methods": ["card", "sepa_direct_debit"],
+}
+EVERY_FIELD = [
+    "storage_gb",
+    "extra_users",
+    "nso",
+    "payment_method",
+    "term_years",
+    "automatic_renewal",
+    "convention_code",
+]
+
+
 def cart(cart_id: str = "cart-1", **fields: Any) -> dict[str, Any]:
     components = {"storage_gb": 2, "extra_users": 0, "nso": False}
     return {
@@ -106,7 +131,9 @@ def cart(cart_id: str = "cart-1", **fields: Any) -> dict[str, Any]:
         "payment_method": None,
         "automatic_renewal": False,
         "convention_code": None,
+        "changeable": EVERY_FIELD,
         "quote": QUOTE,
+        "terms": TERMS,
         **fields,
     }
 

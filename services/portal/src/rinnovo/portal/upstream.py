@@ -117,13 +117,13 @@ class Upstream:
                 headers={"Authorization": f"Bearer {token}", **(headers or {})},
             )
         except httpx.TransportError as exc:
-            log.warning("upstream unreachable", service=self.name, error=type(exc).__name__)
+            log.warning("upstream unreachable", upstream=self.name, error=type(exc).__name__)
             raise Unavailable(self.name, type(exc).__name__) from exc
         finally:
             if (spent := upstream_seconds.get()) is not None:
                 spent[0] += time.perf_counter() - started
         if answer.status_code >= 500:
-            log.warning("upstream failed", service=self.name, status=answer.status_code)
+            log.warning("upstream failed", upstream=self.name, status=answer.status_code)
             raise Unavailable(self.name, f"status {answer.status_code}")
         if answer.status_code >= 400:
             raise _problem(self.name, answer)
@@ -133,6 +133,14 @@ class Upstream:
             return answer.json()
         except ValueError as exc:
             raise Unavailable(self.name, "an answer that is not JSON") from exc
+
+    async def ready(self) -> bool:
+        """Whether the service answers ready; quietly, for it may be starting."""
+        try:
+            answer = await self.client.get("/health/ready")
+        except httpx.TransportError:
+            return False
+        return answer.status_code == 200
 
     async def aclose(self) -> None:
         await self.client.aclose()

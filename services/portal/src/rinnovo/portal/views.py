@@ -21,6 +21,13 @@ class Actions(View):
     manage: bool = True
 
 
+class AutomaticRenewal(View):
+    enabled: bool
+    term_years: int
+    payment_method: str | None
+    switchable: bool
+
+
 class Card(View):
     service_id: str
     username: str
@@ -35,19 +42,8 @@ class Card(View):
     storage_warning: bool
     reactivation_deadline: date | None
     actions: Actions
+    automatic_renewal: AutomaticRenewal
     help_url: str
-
-    @property
-    def automatic_renewal(self) -> bool | None:
-        """Whether automatic renewal is on, as far as the card tells.
-
-        The card does not carry the switch itself; it offers Renew, while the service can
-        still be renewed, exactly when automatic renewal is off. Outside that time (expired,
-        on the expiry day) the card cannot tell, and the switch cannot be moved anyway.
-        """
-        if not self.actions.upgrade:
-            return None
-        return not self.actions.renew
 
 
 class Option(View):
@@ -102,6 +98,23 @@ class Quote(View):
     total_cents: int
 
 
+class Document(View):
+    document: str
+    version: str
+    url: str
+
+
+class Terms(View):
+    """What a checkout asks to accept, and the methods orders accepts."""
+
+    acceptances: tuple[Document, ...]
+    payment_methods: tuple[str, ...]
+    automatic_renewal_methods: tuple[str, ...]
+
+    def document(self, name: str) -> Document | None:
+        return next((d for d in self.acceptances if d.document == name), None)
+
+
 class Cart(View):
     cart_id: str
     kind: str
@@ -113,7 +126,9 @@ class Cart(View):
     payment_method: str | None
     automatic_renewal: bool
     convention_code: str | None
+    changeable: tuple[str, ...]
     quote: Quote
+    terms: Terms
 
 
 class Order(View):

@@ -15,14 +15,20 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import uvicorn
 from pydantic import ValidationError
 
 from rinnovo.runtime.logging import configure_logging
-from rinnovo.runtime.plugins import allowed_services
+from rinnovo.runtime.plugins import ServicePlugin, allowed_services
 from rinnovo.runtime.safety import InsecureSetting
+from rinnovo.runtime.settings import InfraSettings
 
 EX_CONFIG = 78
 """The exit status of a service refused to start by its settings (sysexits' EX_CONFIG)."""
@@ -64,11 +70,16 @@ def run_all() -> int:
     """Each service in its own process; Ctrl-C or SIGTERM stops them all, then this.
 
     If one service dies, the others are stopped too: a dev box is either whole or down.
+    Once every service answers ready, a table says where each one is.
     """
+    plugins = allowed_services()
     children = {
         subprocess.Popen([sys.executable, "-m", "rinnovo.runtime.cli", "run", name]).pid: name
-        for name in allowed_services()
+        for name in plugins
     }
+    threading.Thread(
+        target=announce, args=(plugins,), name="rinnovo-addresses", daemon=True
+    ).start()
 
     def stop(*_: object) -> None:
         for pid in children:
@@ -87,6 +98,36 @@ def run_all() -> int:
             exit_code = exit_code or code
         stop()
     return exit_code
+
+
+def addresses(plugins: Mapping[str, ServicePlugin]) -> list[tuple[str, str]]:
+    """Each service's addresses, then the servers they share (the MongoDB URL without its
+    password)."""
+    rows = [row for name, plugin in plugins.items() for row in plugin.settings().addresses(name)]
+    infra = InfraSettings()
+    mongo = urlsplit(infra.mongodb_url)
+    if mongo.password:
+        mongo = mongo._replace(netloc=mongo.netloc.replace(f":{mongo.password}@", ":***@"))
+    return [*rows, ("Kafka", infra.kafka_bootstrap_servers), ("MongoDB", urlunsplit(mongo))]
+
+
+def announce(plugins: Mapping[str, ServicePlugin], patience_seconds: float = 600.0) -> None:
+    """Print the table of addresses once every service answers ready."""
+    waiting = {name: plugin.settings().api_url() for name, plugin in plugins.items()}
+    deadline = time.monotonic() + patience_seconds
+    while waiting and time.monotonic() < deadline:
+        for name, url in list(waiting.items()):
+            ready = f"{url}/health/ready"
+            with contextlib.suppress(OSError), urllib.request.urlopen(ready, timeout=2) as answer:
+                if answer.status == 200:
+                    del waiting[name]
+        time.sleep(0.5)
+    if waiting:
+        return
+    rows = addresses(plugins)
+    width = max(len(label) for label, _ in rows)
+    table = "\n".join(f"  {label:<{width}}  {address}" for label, address in rows)
+    print(f"rinnovo is up:\n{table}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

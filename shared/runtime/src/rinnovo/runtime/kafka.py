@@ -1,5 +1,6 @@
 """Kafka wiring: the broker, topics, the publisher the outbox uses, and subscriptions."""
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -41,12 +42,28 @@ def make_producer(infra: InfraSettings, service: str) -> RecordProducer:
     )
 
 
+class Broker(KafkaBroker):
+    """FastStream's broker, its subscribers started together.
+
+    Each subscriber is a consumer of the service's group, and starting one waits until the
+    group has given it partitions; started one after the other, each new member made the
+    group rebalance again (a warning from every member before it, seconds each). Together,
+    they join within the broker's ``group.initial.rebalance.delay.ms``: one assignment."""
+
+    async def start(self) -> None:
+        await self.connect()
+        await asyncio.gather(*(subscriber.start() for subscriber in self.subscribers))
+        for publisher in self.publishers:
+            await publisher.start()
+        self.running = True
+
+
 def make_broker(
     infra: InfraSettings, service: str, metrics: Metrics, producer: RecordProducer
 ) -> KafkaBroker:
     """The consuming side; consumers acknowledge after the work is stored. Nothing is
     published through the broker's own producer: events leave through ``producer``."""
-    broker = KafkaBroker(
+    broker = Broker(
         bootstrap_servers(infra),
         client_id=f"rinnovo-{service}",
         security=infra.kafka_security.faststream(),

@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # kept light: tools read the list of services without the web
     from fastapi import FastAPI
 
     from rinnovo.runtime.service import ServiceRuntime
+    from rinnovo.runtime.settings import ServiceSettings
 
 T = TypeVar("T")
 
@@ -34,6 +35,10 @@ class ServicePlugin(Protocol):
 
     name: str
     description: str
+
+    def settings(self) -> "ServiceSettings":
+        """The settings ``build`` uses, read from the environment."""
+        ...
 
     def build(self) -> BuiltService: ...
 

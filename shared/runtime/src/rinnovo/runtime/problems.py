@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rinnovo.runtime.errors import Conflict, Invalid, NotFound
 
@@ -177,7 +178,37 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error", path=request.url.path, exc_info=exc)
-        return problem_response(request, 500, "Internal error")
+    app.add_middleware(UnexpectedErrors)
+
+
+class UnexpectedErrors:
+    """A bug answers 500 problem+json, and the connection stays usable.
+
+    Starlette's last-resort handler answers too, but then raises the error again for the
+    server to log, and uvicorn closes a connection whose app raised: a client's next request,
+    already sent on that kept-alive connection, was reset. Here the error is logged and
+    answered, and goes no further (unless the answer had begun: then only closing is left).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:
+                raise
+            request = Request(scope)
+            log.error("unhandled error", path=request.url.path, exc_info=exc)
+            await problem_response(request, 500, "Internal error")(scope, receive, send)

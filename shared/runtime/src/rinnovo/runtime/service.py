@@ -193,10 +193,10 @@ class ServiceRuntime:
                 yield
 
         app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
-        install_problem_handlers(app)
         app.add_middleware(
             BodyLimit, max_bytes=self.settings.max_body_bytes, larger=self._larger_bodies
         )
+        install_problem_handlers(app)  # last: its middleware is the outermost of ours
         generate = app.openapi
 
         def openapi() -> dict[str, Any]:

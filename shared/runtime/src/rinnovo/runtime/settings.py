@@ -59,6 +59,16 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=MIB, ge=1024, description="Larger request bodies get 413 before being read."
     )
+
+    def api_url(self) -> str:
+        """Where this service's HTTP API answers, from this machine."""
+        host = "127.0.0.1" if self.http_host in ("", "0.0.0.0", "::") else self.http_host
+        return f"http://{host}:{self.http_port}"
+
+    def addresses(self, name: str) -> list[tuple[str, str]]:
+        """What this service offers, and where: the table ``rinnovo run all`` prints."""
+        return [(f"{name} API", self.api_url()), (f"{name} API docs", f"{self.api_url()}/docs")]
+
     metrics_port: int | None = Field(
         default=None,
         ge=0,

@@ -5,7 +5,6 @@ Input is the other way round: a misspelt field must be refused, not silently dro
 term or an amount must be a real integer (``"3"``, ``2.0`` and ``true`` are refused).
 """
 
-from datetime import date
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -20,11 +19,12 @@ from rinnovo.contracts.catalog import (
     ProductSnapshot,
     VatRule,
 )
-from rinnovo.contracts.envelope import Cents, NonEmpty
+from rinnovo.contracts.envelope import NonEmpty
+from rinnovo.runtime.bounds import MAX_DAYS, MAX_UNITS, Cents, Day, Days, TermYears, Units
 
 STRICT_INPUT = ConfigDict(frozen=True, extra="forbid")
 
-Years = Annotated[int, Field(strict=True)]
+Years = TermYears
 CodeText = Annotated[NonEmpty, AfterValidator(str.upper)]
 """Codes are typed by customers: stored in capitals, so ``ordine-x`` and ``ORDINE-X`` match."""
 
@@ -32,9 +32,22 @@ CodeText = Annotated[NonEmpty, AfterValidator(str.upper)]
 class OptionDraft(OptionSpec):
     model_config = STRICT_INPUT
 
+    step: int = Field(
+        ge=1, le=MAX_UNITS, strict=True, description="Units are bought in multiples of this."
+    )
+    included: Units = Field(description="Units included in the base price.")
+    max_quantity: Units = Field(description="Most units a service may hold.")
+
 
 class PriceVersionDraft(PriceVersion):
     model_config = STRICT_INPUT
+
+    version: int = Field(ge=1, le=1_000_000, strict=True)
+    effective_from: Day
+    base_yearly_cents: Cents
+    option_unit_yearly_cents: dict[str, Cents] = Field(
+        description="Yearly price of one unit of each option, by option id."
+    )
 
 
 class VatDraft(VatRule):
@@ -43,6 +56,23 @@ class VatDraft(VatRule):
 
 class PolicyDraft(ProductPolicy):
     model_config = STRICT_INPUT
+
+    expiry_warning_days: Days = Field(description="Expiry shown red from this many days.")
+    reactivation_window_days: Days = Field(description="Days after expiry to reactivate.")
+    reminder_days_before_expiry: tuple[Days, ...] = Field(
+        max_length=20,
+        description="Reminders while automatic renewal is off, in days before expiry.",
+    )
+    window_closing_warning_days: Days = Field(
+        description="Warning this many days before the reactivation window closes."
+    )
+    auto_renewal_lead_days: Days = Field(description="Automatic renewal charged then.")
+    auto_renewal_retry_days: tuple[Days, ...] = Field(
+        max_length=20, description="Days after a failed automatic-renewal charge to try again."
+    )
+    unpaid_order_timeout_days: int = Field(
+        ge=1, le=MAX_DAYS, strict=True, description="Unpaid orders cancelled after."
+    )
 
     def published(self) -> ProductPolicy:
         return ProductPolicy.model_validate(self.model_dump())
@@ -84,7 +114,7 @@ class NewPriceVersion(BaseModel):
 
     model_config = STRICT_INPUT
 
-    effective_from: date = Field(description="First day (Europe/Rome) of the new prices.")
+    effective_from: Day = Field(description="First day (Europe/Rome) of the new prices.")
     base_yearly_cents: Cents
     option_unit_yearly_cents: dict[str, Cents] = Field(
         description="Yearly price of one unit of each option, by option id."
@@ -98,11 +128,9 @@ class CodeChanges(BaseModel):
 
     description: str = ""
     discount_kind: DiscountKind
-    discount_value: int = Field(
-        ge=0, strict=True, description="Basis points for percent (1000 = 10 %), else cents."
-    )
-    valid_from: date
-    valid_to: date
+    discount_value: Cents = Field(description="Basis points for percent (1000 = 10 %), else cents.")
+    valid_from: Day
+    valid_to: Day
     product_ids: tuple[str, ...]
     terms_years: tuple[Years, ...] = Field(
         default=(), description="Terms it applies to; empty means all."
@@ -116,6 +144,9 @@ class CodeDraft(ConventionCodeSnapshot):
     model_config = STRICT_INPUT
 
     code: CodeText
+    discount_value: Cents = Field(description="Basis points for percent (1000 = 10 %), else cents.")
+    valid_from: Day
+    valid_to: Day
     terms_years: tuple[Years, ...] = ()
     revoked: bool = False
 

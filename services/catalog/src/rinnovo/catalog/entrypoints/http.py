@@ -1,6 +1,5 @@
 """Public read of the current catalog, and of the prices any past quote used."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -9,6 +8,7 @@ from rinnovo.catalog.adapters.snapshots import Listing
 from rinnovo.catalog.domain.rules import price_version_on
 from rinnovo.catalog.service_layer.entries import Catalog
 from rinnovo.contracts.catalog import PriceVersion, ProductSnapshot
+from rinnovo.runtime.bounds import Day
 from rinnovo.runtime.problems import Problem
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such product or price"}}
@@ -39,7 +39,7 @@ def public_router(catalog: Catalog, listing: Listing[ProductSnapshot]) -> APIRou
     )
     async def price_on(
         product_id: str,
-        on: Annotated[date | None, Query(description="A Europe/Rome date, YYYY-MM-DD.")] = None,
+        on: Annotated[Day | None, Query(description="A Europe/Rome date, YYYY-MM-DD.")] = None,
     ) -> PriceVersion:
         day = on or catalog.today()
         version = price_version_on(await product(product_id), day)
@@ -52,7 +52,9 @@ def public_router(catalog: Catalog, listing: Listing[ProductSnapshot]) -> APIRou
         summary="One price version, as a quote names it",
         responses=NOT_FOUND,
     )
-    async def price_version(product_id: str, version: Annotated[int, Path(ge=1)]) -> PriceVersion:
+    async def price_version(
+        product_id: str, version: Annotated[int, Path(ge=1, le=1_000_000)]
+    ) -> PriceVersion:
         for candidate in (await product(product_id)).price_versions:
             if candidate.version == version:
                 return candidate

@@ -23,7 +23,6 @@ from rinnovo.contracts.orders import (
 )
 from rinnovo.contracts.payments import ChargeAttempted, PaymentFailed, PaymentRequested
 from rinnovo.notifier.domain import order_facts, service_facts
-from rinnovo.notifier.domain.locales import choose_locale
 from rinnovo.notifier.domain.messages import (
     CannotNotify,
     Cause,
@@ -32,6 +31,7 @@ from rinnovo.notifier.domain.messages import (
     Message,
     Recipient,
 )
+from rinnovo.runtime.locales import choose_locale
 
 
 def order_to_look_up(event: Event) -> str | None:

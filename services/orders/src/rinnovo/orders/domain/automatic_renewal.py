@@ -11,6 +11,11 @@ class NotSwitchable(Exception):
     """The service is in a state where automatic renewal cannot be switched."""
 
 
+def switchable(service: Subscription) -> bool:
+    """Automatic renewal is switched while the service runs or awaits its first payment."""
+    return service.status in (Status.ACTIVE, Status.PENDING_ACTIVATION)
+
+
 def switched(
     service: Subscription,
     *,
@@ -24,7 +29,7 @@ def switched(
 
     Automatic renewal charges without the customer, so it needs a method that can be charged
     again (a stored card or mandate) and a term the product offers."""
-    if service.status not in (Status.ACTIVE, Status.PENDING_ACTIVATION):
+    if not switchable(service):
         raise NotSwitchable(f"the service is {service.status.value}")
     term = term_years or service.auto_renewal.term_years
     if term not in allowed_terms:

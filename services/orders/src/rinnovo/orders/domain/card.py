@@ -7,7 +7,8 @@ Computed here, not in the UI, from the service, today's Rome date and the produc
 - Upgrade only while active, before the expiry day;
 - Reactivate from the expiry day to the last day of the reactivation window (a completed
   renewal moves the expiry date, so it then disappears by itself); Renew and Upgrade hidden;
-- Manage always.
+- Manage always;
+- automatic renewal as it is switched, and whether it can be switched now.
 """
 
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 from rinnovo.contracts.catalog import ProductPolicy
-from rinnovo.orders.domain.subscription import Status, Subscription
+from rinnovo.orders.domain.automatic_renewal import switchable
+from rinnovo.orders.domain.subscription import AutoRenewal, Status, Subscription
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Card:
     storage_warning: bool
     reactivation_deadline: date | None
     actions: Actions
+    automatic_renewal: AutoRenewal
+    automatic_renewal_switchable: bool
 
 
 def card(subscription: Subscription, policy: ProductPolicy, today: date) -> Card:
@@ -72,4 +76,6 @@ def card(subscription: Subscription, policy: ProductPolicy, today: date) -> Card
             upgrade=active and before_expiry_day,
             reactivate=in_window,
         ),
+        automatic_renewal=subscription.auto_renewal,
+        automatic_renewal_switchable=switchable(subscription),
     )

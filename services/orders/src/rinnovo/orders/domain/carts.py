@@ -1,5 +1,6 @@
 """Carts: what a customer is about to buy, still open to changes until checkout."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -26,6 +27,27 @@ class Cart:
     automatic_renewal: bool
     convention_code: str | None
     created_at: datetime
+
+
+COMPONENTS = ("storage_gb", "extra_users", "nso")
+TERM_CHOICES = ("term_years", "automatic_renewal", "convention_code")
+"""What a new term is bought with: its length, renewing it automatically, a discount."""
+CHANGEABLE: dict[OrderKind, tuple[str, ...]] = {
+    OrderKind.FIRST_PURCHASE: (*COMPONENTS, "payment_method", *TERM_CHOICES),
+    OrderKind.RENEWAL: (*COMPONENTS, "payment_method", *TERM_CHOICES),
+    OrderKind.REACTIVATION: (*COMPONENTS, "payment_method", *TERM_CHOICES),
+    OrderKind.UPGRADE: (*COMPONENTS, "payment_method"),
+}
+"""The fields a change of each kind of cart may name: an upgrade buys no term, so it has
+no term, no automatic renewal and no convention code."""
+
+
+def check_changeable(kind: OrderKind, fields: Iterable[str]) -> None:
+    """Refuse, naming it, a field that does not apply to this kind of cart."""
+    allowed = CHANGEABLE.get(kind, ())
+    for field in fields:
+        if field not in allowed:
+            raise QuoteRefused(field, f"does not apply to {kind.value} carts")
 
 
 def action_allowed(kind: OrderKind, shown: Card) -> bool:

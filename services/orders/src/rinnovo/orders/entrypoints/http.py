@@ -17,15 +17,8 @@ from rinnovo.orders.domain.subscription import (
     Status,
     Subscription,
 )
-from rinnovo.orders.entrypoints.schemas import (
-    CancelIn,
-    CardOut,
-    CartChange,
-    CartIn,
-    CartOut,
-    CheckoutIn,
-    OrderOut,
-)
+from rinnovo.orders.entrypoints.cart_schemas import CartChange, CartIn, CartOut, TermsOut
+from rinnovo.orders.entrypoints.schemas import CancelIn, CardOut, CheckoutIn, OrderOut
 from rinnovo.orders.entrypoints.service_schemas import (
     AutomaticRenewalIn,
     ServiceImport,
@@ -41,6 +34,21 @@ from rinnovo.runtime.problems import COMMON_RESPONSES
 T = TypeVar("T")
 
 ERRORS = COMMON_RESPONSES
+
+
+def public_router(ctx: Context) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["terms"])
+
+    @router.get(
+        "/terms",
+        summary="The documents checkout asks to accept, their versions, and the payment methods",
+        description="Public: the same for every customer. A checkout accepts each document in "
+        "the version given here; a cart also carries it (`terms`).",
+    )
+    async def terms() -> TermsOut:
+        return TermsOut.of(ctx.policies)
+
+    return router
 
 
 def customer_router(ctx: Context, auth: Auth) -> APIRouter:
@@ -92,11 +100,11 @@ def _cart_routes(router: APIRouter, ctx: Context, auth: Auth) -> None:
         view = await carts.start_cart(
             ctx, me.subject, OrderKind(body.kind), body.service_id, body.product_id, body.username
         )
-        return CartOut.of(view)
+        return CartOut.of(view, ctx.policies)
 
     @router.get("/carts/{cart_id}", summary="A cart with a fresh quote")
     async def get_cart(cart_id: str, me: Customer) -> CartOut:
-        return CartOut.of(await carts.cart(ctx, me.subject, cart_id))
+        return CartOut.of(await carts.cart(ctx, me.subject, cart_id), ctx.policies)
 
     @router.patch("/carts/{cart_id}", summary="Change space, users, NSO, term, payment or code")
     async def change_cart(cart_id: str, body: CartChange, me: Customer) -> CartOut:
@@ -104,7 +112,8 @@ def _cart_routes(router: APIRouter, ctx: Context, auth: Auth) -> None:
         code = changes.get("convention_code")
         if isinstance(code, str):  # codes are kept in capitals; "" removes the code
             changes["convention_code"] = code.strip().upper() or None
-        return CartOut.of(await carts.change_cart(ctx, me.subject, cart_id, changes))
+        view = await carts.change_cart(ctx, me.subject, cart_id, changes)
+        return CartOut.of(view, ctx.policies)
 
     @router.post(
         "/carts/{cart_id}/checkout",

@@ -1,14 +1,14 @@
 """The customer-area API's request and response bodies."""
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from rinnovo.orders.domain.card import Card
 from rinnovo.orders.domain.orders import Order
 from rinnovo.orders.domain.pricing import OrderKind, Quote
-from rinnovo.orders.service_layer.carts import CartView
+from rinnovo.runtime.locales import Locale
 
 Username = Annotated[
     str,
@@ -33,6 +33,16 @@ class ActionsOut(BaseModel):
     manage: bool
 
 
+class AutomaticRenewalOut(BaseModel):
+    enabled: bool = Field(description="The switch: on, the service renews by itself.")
+    term_years: int = Field(description="The term it renews for.")
+    payment_method: str | None = Field(description="The stored method it charges, when on.")
+    switchable: bool = Field(
+        description="Whether the switch can be moved now (the service is active or awaits "
+        "its first payment)."
+    )
+
+
 class CardOut(BaseModel):
     """One service as its card shows it; colours and actions computed by the backend."""
 
@@ -49,6 +59,7 @@ class CardOut(BaseModel):
     storage_warning: bool = Field(description="Show the storage use in red.")
     reactivation_deadline: date | None = Field(description="Last day Reactivate is possible.")
     actions: ActionsOut
+    automatic_renewal: AutomaticRenewalOut
     help_url: str = "https://help.example.it/area-clienti"
 
     @classmethod
@@ -69,6 +80,12 @@ class CardOut(BaseModel):
             reactivation_deadline=c.reactivation_deadline,
             actions=ActionsOut(
                 renew=a.renew, upgrade=a.upgrade, reactivate=a.reactivate, manage=a.manage
+            ),
+            automatic_renewal=AutomaticRenewalOut(
+                enabled=c.automatic_renewal.enabled,
+                term_years=c.automatic_renewal.term_years,
+                payment_method=c.automatic_renewal.payment_method,
+                switchable=c.automatic_renewal_switchable,
             ),
         )
 
@@ -117,84 +134,11 @@ class QuoteOut(BaseModel):
         )
 
 
-class CartIn(Body):
-    kind: Literal["first_purchase", "renewal", "reactivation", "upgrade"]
-    service_id: str | None = Field(default=None, description="For renewal/reactivation/upgrade.")
-    product_id: str | None = Field(default=None, description="For a first purchase.")
-    username: Username | None = Field(default=None, description="Panel login (first purchase).")
-
-
-KEPT_IF_ABSENT = ("storage_gb", "extra_users", "nso", "term_years", "automatic_renewal")
-"""Fields of a cart change that cannot be emptied: leave them out to keep them."""
-
-
-def _not_nullable(schema: dict[str, Any]) -> None:
-    for name in KEPT_IF_ABSENT:
-        field = schema["properties"][name]
-        field.pop("default", None)
-        (value,) = [b for b in field.pop("anyOf") if b != {"type": "null"}]
-        field.update(value)
-
-
-class CartChange(Body):
-    """Only the fields sent change."""
-
-    model_config = ConfigDict(json_schema_extra=_not_nullable)
-
-    storage_gb: int | None = Field(default=None, ge=0, strict=True)
-    extra_users: int | None = Field(default=None, ge=0, strict=True)
-    nso: bool | None = None
-    term_years: int | None = Field(default=None, ge=1, le=10, strict=True)
-    payment_method: str | None = None
-    automatic_renewal: bool | None = None
-    convention_code: str | None = Field(
-        default=None, description="Apply a code; an empty string removes it."
-    )
-
-    @field_validator(*KEPT_IF_ABSENT)
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("cannot be null: leave it out to keep it")
-        return value
-
-
-class CartOut(BaseModel):
-    cart_id: str
-    kind: OrderKind
-    service_id: str | None
-    product_id: str
-    active_components: ComponentsOut | None = Field(
-        description="What the service holds now (listed when the cart opens)."
-    )
-    components: ComponentsOut
-    term_years: int
-    payment_method: str | None
-    automatic_renewal: bool
-    convention_code: str | None
-    quote: QuoteOut
-
-    @classmethod
-    def of(cls, view: CartView) -> "CartOut":
-        c = view.cart
-        return cls(
-            cart_id=c.cart_id,
-            kind=c.kind,
-            service_id=c.subscription_id,
-            product_id=c.product_id,
-            active_components=ComponentsOut(**vars(c.current)) if c.current else None,
-            components=ComponentsOut(**vars(c.wanted)),
-            term_years=c.term_years,
-            payment_method=c.payment_method,
-            automatic_renewal=c.automatic_renewal,
-            convention_code=c.convention_code,
-            quote=QuoteOut.of(view.quote),
-        )
-
-
 class Accepted(Body):
     accepted: Literal[True] = Field(description="Must be true.")
-    version: str = Field(min_length=1, description="The version of the text accepted.")
+    version: str = Field(
+        min_length=1, max_length=50, description="The version of the text accepted."
+    )
 
 
 class AcceptancesIn(Body):
@@ -206,7 +150,7 @@ class AcceptancesIn(Body):
 class HolderIn(Body):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     email: EmailStr
-    locale: Literal["it", "en"] = "it"
+    locale: Locale = "it"
 
 
 class CheckoutIn(Body):

@@ -9,28 +9,29 @@ from pydantic import BaseModel, Field
 from rinnovo.orders.domain.schedule import Milestone
 from rinnovo.orders.domain.subscription import Subscription
 from rinnovo.orders.entrypoints.schemas import Body, HolderIn, Username
+from rinnovo.runtime.bounds import MAX_STORAGE_GB, MAX_USED_BYTES, Day, TermYears, Units
 
 
 class AutomaticRenewalIn(Body):
     enabled: bool
-    term_years: int | None = Field(default=None, ge=1, le=10, strict=True)
-    payment_method: str | None = None
+    term_years: TermYears | None = None
+    payment_method: str | None = Field(default=None, max_length=50)
 
 
 class ServiceImport(Body):
     """An existing service brought under management (operators only)."""
 
-    service_id: str = Field(min_length=1)
-    customer_id: str = Field(min_length=1)
+    service_id: str = Field(min_length=1, max_length=200)
+    customer_id: str = Field(min_length=1, max_length=200)
     holder: HolderIn
     username: Username
-    product_id: str
+    product_id: str = Field(max_length=200)
     status: Literal["active", "expired"] = "active"
-    expiry_date: date
-    storage_gb: int = Field(ge=1, strict=True)
-    extra_users: int = Field(default=0, ge=0, strict=True)
+    expiry_date: Day
+    storage_gb: int = Field(ge=1, le=MAX_STORAGE_GB, strict=True)
+    extra_users: Units = 0
     nso: bool = False
-    used_bytes: int = Field(default=0, ge=0, strict=True)
+    used_bytes: int = Field(default=0, ge=0, le=MAX_USED_BYTES, strict=True)
     automatic_renewal: AutomaticRenewalIn | None = None
 
 

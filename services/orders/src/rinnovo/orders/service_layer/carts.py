@@ -6,7 +6,13 @@ from datetime import date
 
 from rinnovo.contracts.catalog import ConventionCodeSnapshot, ProductSnapshot
 from rinnovo.orders.domain.card import card
-from rinnovo.orders.domain.carts import Cart, cart_for_service, first_purchase_cart, quote_cart
+from rinnovo.orders.domain.carts import (
+    Cart,
+    cart_for_service,
+    check_changeable,
+    first_purchase_cart,
+    quote_cart,
+)
 from rinnovo.orders.domain.pricing import OrderKind, Quote, QuoteRefused
 from rinnovo.orders.service_layer.context import Context, refusals
 from rinnovo.orders.service_layer.ports import Policies
@@ -90,6 +96,8 @@ async def change_cart(
         return Decision(updated)
 
     read = await ctx.own_cart(customer_id, cart_id)
+    with refusals():  # a cart's kind never changes
+        check_changeable(read.value.kind, changes)
     done = await ctx.carts.change(cart_id, decide, read=read, before=read_pricing)
     assert pricing is not None
     return CartView(done.value, price(ctx, done.value, pricing))

@@ -1,6 +1,6 @@
 """What the use cases need besides their aggregates, as interfaces the adapters satisfy."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -45,6 +45,9 @@ class Policies:
     """Deployment settings the use cases need."""
 
     acceptance_versions: dict[str, str]
+    """The version of each document checkout asks the customer to accept."""
     payment_methods: frozenset[str]
     stored_payment_methods: frozenset[str]
     """Methods that can be charged again without the customer: automatic renewal needs one."""
+    document_urls: dict[str, str] = field(default_factory=dict)
+    """Where the customer reads each document to accept."""

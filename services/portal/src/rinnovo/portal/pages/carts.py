@@ -69,6 +69,8 @@ async def step(
     cart, products, methods = await asyncio.gather(
         apis.cart(cart_id), apis.products(), apis.methods()
     )
+    # The methods this cart accepts (orders says), as payments describes them.
+    methods = [m for m in methods if m.name in cart.terms.payment_methods]
     template = STEPS[name]
     if request.headers.get(PARTIAL):
         template = f"_{template}"
@@ -133,20 +135,19 @@ def router(portal: Portal) -> APIRouter:
 
 
 def checkout_router(portal: Portal) -> APIRouter:
-    """Confirm: the three acceptances with their versions, once (``Idempotency-Key``)."""
+    """Confirm: the three acceptances, in the versions the form showed (orders refuses a
+    version no longer current), once (``Idempotency-Key``)."""
     routes = APIRouter()
     Apis = Annotated[CustomerApis, Depends(portal.apis)]
     Form = Annotated[FormData, Depends(portal.form)]
 
     @routes.post("/carts/{cart_id}/checkout")
     async def checkout(request: Request, cart_id: CartId, apis: Apis, form: Form) -> Response:
-        versions = {
-            "general_conditions": portal.settings.general_conditions_version,
-            "unfair_terms": portal.settings.unfair_terms_version,
-            "privacy": portal.settings.privacy_version,
-        }
         acceptances = {
-            doc: {"accepted": field(form, doc) == "on", "version": versions[doc]}
+            doc: {
+                "accepted": field(form, doc) == "on",
+                "version": field(form, f"{doc}_version", 50),
+            }
             for doc in DOCUMENTS
         }
         key = field(form, "idempotency_key", 100) or uuid.uuid4().hex

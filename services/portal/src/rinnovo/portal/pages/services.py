@@ -19,14 +19,14 @@ async def my_services(
     portal: Portal, request: Request, apis: CustomerApis, error: ApiError | None = None
 ) -> Response:
     """The cards, with the refusal of what the customer just asked, if any."""
-    cards, products, methods = await asyncio.gather(apis.cards(), apis.products(), apis.methods())
+    cards, products, terms = await asyncio.gather(apis.cards(), apis.products(), apis.terms())
     return portal.pages.render(
         request,
         "services.html",
         status=error.status if error else 200,
         cards=cards,
         products=products,
-        methods=methods,
+        methods=terms.automatic_renewal_methods,
         error=error,
     )
 
@@ -46,12 +46,12 @@ def router(portal: Portal) -> APIRouter:
 
     @routes.get("/services/{service_id}")
     async def service(request: Request, service_id: ServiceId, apis: Apis) -> Response:
-        card, timeline, orders, products, methods = await asyncio.gather(
+        card, timeline, orders, products, terms = await asyncio.gather(
             apis.card(service_id),
             apis.timeline(service_id),
             apis.service_orders(service_id),
             apis.products(),
-            apis.methods(),
+            apis.terms(),
         )
         return portal.pages.render(
             request,
@@ -60,7 +60,7 @@ def router(portal: Portal) -> APIRouter:
             product=products.get(card.product_id),
             timeline=timeline,
             orders=orders,
-            methods=methods,
+            methods=terms.automatic_renewal_methods,
         )
 
     @routes.post("/services/{service_id}/automatic-renewal")

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from rinnovo.contracts import orders as contract
 from rinnovo.contracts.catalog import ProductPolicy
 from rinnovo.contracts.envelope import Event
+from rinnovo.orders.domain.calendar import days_left
 from rinnovo.orders.domain.lifecycle import Step
 from rinnovo.orders.domain.orders import Order
 from rinnovo.orders.domain.paid_orders import PaymentRefusal
@@ -261,13 +262,13 @@ def milestone_announced(
         case MilestoneKind.REMINDER:
             # A reminder taken late (downtime, an import close to expiry) does not announce
             # the days its milestone was named after.
-            days_left = max((before.expiry_date - rome_date(now)).days, 0)
-            return service_expiring(after, days_left, version, now)
+            left = max(days_left(before.expiry_date, rome_date(now)), 0)
+            return service_expiring(after, left, version, now)
         case MilestoneKind.EXPIRY:
             return service_expired(after, deadline, version, now)
         case MilestoneKind.WINDOW_CLOSING:
-            days_left = max((deadline - rome_date(now)).days, 0)
-            return window_closing(after, deadline, days_left, version, now)
+            left = max(days_left(deadline, rome_date(now)), 0)
+            return window_closing(after, deadline, left, version, now)
         case MilestoneKind.DEACTIVATION:
             return service_deactivated(after, version, now)
     raise AssertionError(f"no announcement for {step.milestone.kind}")

@@ -387,7 +387,7 @@ async def test_the_database_away_between_sending_and_recording_records_once_with
     app = NotifierApp(
         notifications=notifications,
         orders=KnownOrders(db["known_orders"]),
-        endpoints=Endpoints(db["webhook_endpoints"]),
+        endpoints=Endpoints(db["webhook_endpoints"], SecretBox.from_settings([], dev_mode=True)),
         channels={"email": channel},
         clock=clock,
         default_locale="it",

@@ -8,6 +8,7 @@ from typing import Any
 
 from rinnovo.contracts import Event
 from rinnovo.contracts.orders import (
+    AutomaticRenewalUpcoming,
     Holder,
     OrderCancelled,
     OrderKind,
@@ -28,10 +29,10 @@ from rinnovo.contracts.payments import (
     ChargeAttempted,
     InstructionsKind,
     PaymentFailed,
-    PaymentInstructions,
     PaymentRequested,
 )
 from rinnovo.notifier.domain.formatting import Cents, percent_used
+from rinnovo.notifier.domain.instructions import instruction_facts
 from rinnovo.notifier.domain.locales import choose_locale
 from rinnovo.notifier.domain.messages import (
     CannotNotify,
@@ -110,7 +111,7 @@ def _template_and_facts(event: Event, order: KnownOrder | None) -> Composed | No
     match event:
         case PaymentRequested():
             return _order_confirmed(event)
-        case OrderPlaced():
+        case AutomaticRenewalUpcoming():
             return _automatic_renewal_upcoming(event)
         case OrderCancelled():
             return _order_cancelled(event, order)
@@ -195,7 +196,7 @@ def _service(service: ServiceState) -> Facts:
 def _order_confirmed(event: PaymentRequested) -> Composed | None:
     p = event.payload
     instructions = p.instructions
-    # Automatic renewals are announced by their OrderPlaced; nothing to pay by hand.
+    # Automatic renewals are announced ahead by orders' notice; nothing to pay by hand.
     if p.order_kind is OrderKind.AUTOMATIC_RENEWAL:
         return None
     if instructions.kind is InstructionsKind.STORED_METHOD:
@@ -206,57 +207,23 @@ def _order_confirmed(event: PaymentRequested) -> Composed | None:
         "method": p.method,
         "amount_cents": Cents(p.amount_cents),
         "usual_registration_days": p.usual_registration_days,
-        "instructions": _instructions(instructions),
+        "instructions": instruction_facts(instructions),
     }
     return Template.ORDER_CONFIRMED, p.holder, facts
 
 
-REQUIRED_INSTRUCTIONS = {
-    InstructionsKind.BANK_TRANSFER: ("beneficiary", "iban"),
-    InstructionsKind.POSTAL_SLIP: ("beneficiary", "postal_account"),
-    InstructionsKind.CHECKOUT_LINK: ("checkout_url",),
-}
-
-
-def _instructions(instructions: PaymentInstructions) -> Facts:
-    missing = [
-        name
-        for name in REQUIRED_INSTRUCTIONS.get(instructions.kind, ())
-        if not getattr(instructions, name)
-    ]
-    if missing:
-        raise CannotNotify(
-            "incomplete_instructions",
-            f"{instructions.kind.value} instructions lack {', '.join(missing)}",
-        )
-    return {
-        "kind": instructions.kind.value,
-        "reference": instructions.reference,
-        "amount_cents": Cents(instructions.amount_cents),
-        "due_date": instructions.due_date,
-        "beneficiary": instructions.beneficiary,
-        "iban": instructions.iban,
-        "bic": instructions.bic,
-        "postal_account": instructions.postal_account,
-        "checkout_url": instructions.checkout_url,
-    }
-
-
-def _automatic_renewal_upcoming(event: OrderPlaced) -> Composed | None:
+def _automatic_renewal_upcoming(event: AutomaticRenewalUpcoming) -> Composed:
     p = event.payload
-    if p.kind is not OrderKind.AUTOMATIC_RENEWAL:
-        return None  # other orders are confirmed with their payment instructions
     facts: Facts = {
-        "order_number": p.number,
-        "service_id": p.service_id,
-        "username": p.username,
-        "product_name": p.product_name,
+        **_service(p.service),
+        "charge_date": p.charge_date,
+        "days_left": p.days_left,
         "term_years": p.term_years,
         "total_cents": Cents(p.total_cents),
         "payment_method": p.payment_method,
-        "payment_due": p.payment_due,
+        "renewed_until": p.renewed_until,
     }
-    return Template.AUTOMATIC_RENEWAL_UPCOMING, p.holder, facts
+    return Template.AUTOMATIC_RENEWAL_UPCOMING, p.service.holder, facts
 
 
 def _order_cancelled(event: OrderCancelled, order: KnownOrder | None) -> Composed | None:

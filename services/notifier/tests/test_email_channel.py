@@ -16,8 +16,8 @@ from rinnovo.notifier.channels.base import Delivery
 from rinnovo.notifier.channels.email import EmailChannel, SmtpConfig, build_message
 from rinnovo.notifier.domain.delivery import Refused, RetryLater, Sent
 from rinnovo.notifier.domain.notifications import Audience, Target
-from rinnovo.notifier.samples import AT
 from rinnovo.runtime.clock import FixedClock
+from rinnovo.testing.notifier_samples import AT
 
 CLOCK = FixedClock(AT)
 
@@ -135,22 +135,11 @@ headers_text = (
 
 @settings(deadline=None, max_examples=200)
 @given(subject=headers_text, name=headers_text)
-def test_any_subject_and_name_survive_folding(subject: str, name: str) -> None:
+def test_any_subject_and_name_survive_folding(
+    any_smtp_config: SmtpConfig, subject: str, name: str
+) -> None:
     """Whatever a template renders: the bytes ``aiosmtplib`` puts on the wire, read back."""
-    config = SmtpConfig(
-        host="127.0.0.1",
-        port=25,
-        starttls=False,
-        tls=False,
-        validate_certs=True,
-        username=None,
-        password=None,
-        timeout_seconds=5.0,
-        mail_from="Area Clienti <noreply@example.it>",
-        reply_to=None,
-        message_id_domain="notifier.example.it",
-    )
-    message = build_message(config, delivery(subject=subject, recipient_name=name), CLOCK)
+    message = build_message(any_smtp_config, delivery(subject=subject, recipient_name=name), CLOCK)
     raw = flatten_message(message)
     lines, decoded = header_on_the_wire(raw, "Subject")
     assert decoded == subject

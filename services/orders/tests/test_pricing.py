@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 
 from rinnovo.catalog.adapters.seed_file import read_seed
 from rinnovo.contracts.catalog import ConventionCodeSnapshot, OrderKindScope, PriceVersion
-from rinnovo.orders.domain.calendar import add_years, days_left
-from rinnovo.orders.domain.card import card
+from rinnovo.orders.domain.calendar import add_years
 from rinnovo.orders.domain.money import round_half_up, share
 from rinnovo.orders.domain.pricing import (
     OrderKind,
@@ -19,13 +18,7 @@ from rinnovo.orders.domain.pricing import (
     price_version_on,
     quote,
 )
-from rinnovo.orders.domain.subscription import (
-    AutoRenewal,
-    Components,
-    Holder,
-    Status,
-    Subscription,
-)
+from rinnovo.orders.domain.subscription import Components
 
 SEED = read_seed()
 STANDARD = next(p for p in SEED.products if p.product_id == "fe-standard")
@@ -81,27 +74,6 @@ def test_an_upgrade_is_charged_for_the_days_left_only() -> None:
         ("nso", 100, 411),
     ]
     assert q.total_cents == 959 + share(959, 2200)
-
-
-def test_the_card_and_the_upgrade_count_the_same_days_left() -> None:
-    """The days the card shows are the days an upgrade charges: 182 both, not 183."""
-    expiry = TODAY + timedelta(days=182)
-    service = Subscription(
-        subscription_id="s1",
-        customer_id="c1",
-        holder=Holder(name="Studio Rossi", email="rossi@example.it"),
-        username="12345678@example.it",
-        product_id="fe-standard",
-        status=Status.ACTIVE,
-        expiry_date=expiry,
-        components=Components(storage_gb=1, extra_users=0, nso=False),
-        used_bytes=0,
-        auto_renewal=AutoRenewal(enabled=False, term_years=1),
-    )
-    shown = card(service, STANDARD.policy, TODAY)
-    q = quote(STANDARD, upgrade(expiry))
-    assert shown.days_to_expiry == days_left(expiry, TODAY) == 182
-    assert {line.days for line in q.lines} == {182}
 
 
 def test_an_upgrade_on_the_first_day_of_a_year_costs_one_year() -> None:

@@ -138,11 +138,19 @@ class Aggregates(Protocol[T]):
         ...
 
     async def claim(
-        self, id_: str, now: datetime, lease: timedelta, *, fence: bool = False
+        self,
+        id_: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        fence: bool = False,
+        count: str | None = None,
     ) -> Stored[T] | None:
         """Claim one due aggregate until ``now + lease`` so other replicas skip it; None if
         it is not due or claimed. ``fence`` bumps its version, so that a claimer whose lease
-        ran out loses its write to the one that claimed after it."""
+        ran out loses its write to the one that claimed after it. ``count`` names a number field
+        of its document (a dotted path reaches into it) that the claim adds one to: work
+        taken is counted even when its claimer stops before writing (delivery attempts)."""
         ...
 
     async def claim_next(
@@ -152,6 +160,7 @@ class Aggregates(Protocol[T]):
         *,
         where: Mapping[str, Any] | None = None,
         fence: bool = False,
+        count: str | None = None,
     ) -> Stored[T] | None:
         """Claim the aggregate due soonest, as ``claim`` does; None when nothing is due."""
         ...
@@ -253,9 +262,15 @@ class Changes(Generic[T]):
         return await self.store.due(now, limit, where)
 
     async def claim(
-        self, id_: str, now: datetime, lease: timedelta, *, fence: bool = False
+        self,
+        id_: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        fence: bool = False,
+        count: str | None = None,
     ) -> Stored[T] | None:
-        return await self.store.claim(id_, now, lease, fence=fence)
+        return await self.store.claim(id_, now, lease, fence=fence, count=count)
 
     async def claim_next(
         self,
@@ -264,5 +279,6 @@ class Changes(Generic[T]):
         *,
         where: Mapping[str, Any] | None = None,
         fence: bool = False,
+        count: str | None = None,
     ) -> Stored[T] | None:
-        return await self.store.claim_next(now, lease, where=where, fence=fence)
+        return await self.store.claim_next(now, lease, where=where, fence=fence, count=count)

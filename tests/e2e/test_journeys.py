@@ -302,15 +302,24 @@ async def test_automatic_renewal_fails_once_and_succeeds_on_retry(system: System
             json={"provider_customer": "cus_e2e", "provider_method": "pm_e2e", "label": "Visa"},
         )
         assert stored.status_code == 200, stored.text
-    expiry = await today(system) + timedelta(days=20)  # inside the 30 days' lead
+    expiry = await today(system) + timedelta(days=40)  # charged 30 days before, told 7 before that
+    charge_day = expiry - timedelta(days=30)
     await import_service(
         system,
         customer,
         expiry_date=expiry.isoformat(),
         automatic_renewal={"enabled": True, "term_years": 1, "payment_method": "card"},
     )
+    await travel_to(system, end_of_rome_day(charge_day - timedelta(days=8)))  # the notice's day
+    [notice] = await mail_subjects(system, email, 1)
+    assert notice.startswith(f"Rinnovo automatico di {customer}@fe.example.it: addebito di")
+    assert notice.endswith(f" il {day_text(charge_day)}")
+    told = mail_text(system, email, "Rinnovo automatico di")
+    assert "tra 7 giorni" in told and 'scegli "Disattiva il rinnovo automatico"' in told
+    assert [p for p, _, _ in system.stripe.requests if p == "payment_intents"] == []
+
+    await travel_to(system, end_of_rome_day(charge_day - timedelta(days=1)))  # the charge's day
     subjects = await mail_subjects(system, email, 2)
-    assert subjects[0].startswith(f"Rinnovo automatico di {customer}@fe.example.it: addebito di")
     assert subjects[1].startswith("Rinnovo automatico: addebito non riuscito, nuovo tentativo il")
 
     await system.advance(days=1, seconds=60)  # the first retry is a day later
@@ -450,7 +459,8 @@ async def test_upgrade_mid_term_pro_rata_and_cancelling_an_unpaid_order(system: 
         {"kind": "upgrade", "service_id": f"svc-{customer}"},
         {"storage_gb": 5, "payment_method": "card"},
     )
-    days = (expiry - start).days + 1  # the expiry day included
+    days = (await card_of(system, customer, f"svc-{customer}"))["days_to_expiry"]
+    assert days == 200  # charged pro rata for the days left the card shows
     net = round_half_up(Fraction(1000 * 4 * days, 365))
     assert order["total_cents"] == net + round_half_up(Fraction(net * 22, 100))
     await pay_by_card(system, customer, order)

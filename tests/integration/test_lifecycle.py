@@ -316,6 +316,10 @@ async def test_automatic_renewal_places_one_order_at_the_lead_time(
         storage_gb=3,
         automatic_renewal={"enabled": True, "term_years": 2, "payment_method": "card"},
     )
+    await stack.travel_to(start_of(expiry - timedelta(days=37)))  # a week before the charge
+    await wait_for_count(
+        stack, topic_reader, wait_until, "orders.service.automatic_renewal_upcoming", 1
+    )
     await stack.travel_to(start_of(expiry - timedelta(days=30)) - timedelta(minutes=5))
     await stack.settled()
     assert await types_on(stack, topic_reader, "orders.order.v1", at_least=0) == []
@@ -338,3 +342,9 @@ async def test_automatic_renewal_places_one_order_at_the_lead_time(
     assert order["components"]["storage_gb"] == 3
     expiring = [t for t in await types_on(stack, topic_reader) if t.endswith("expiring")]
     assert expiring == []  # no reminders while automatic renewal is on
+    # A week before the charge the customer was told of it: the day, the amount charged.
+    service_events = await stack.events("orders.service.v1", topic_reader, at_least=2)
+    [notice] = [e for e in service_events if e["type"].endswith("automatic_renewal_upcoming")]
+    p = notice["payload"]
+    assert p["charge_date"] == (expiry - timedelta(days=30)).isoformat()
+    assert (p["days_left"], p["total_cents"]) == (7, order["total_cents"])

@@ -132,7 +132,7 @@ async def test_a_first_purchase_activates_when_paid(stack: Any, wait_until: Wait
 
 async def test_an_upgrade_is_pro_rata_and_keeps_the_expiry(stack: Any, wait_until: Wait) -> None:
     today = rome_date(stack.clock.now())
-    expiry = today + timedelta(days=99)
+    expiry = today + timedelta(days=100)  # 100 days left, as the card shows
     await stack.import_service("c8", expiry_date=expiry.isoformat(), storage_gb=1)
     async with stack.customer("c8") as me:
         cart = await me.post("/v1/carts", json={"kind": "upgrade", "service_id": "svc-c8"})

@@ -1,9 +1,14 @@
 """The scheduler finds due work through the agenda, by ``_id``, and its full query on
-``next_due_at`` finds what the agenda missed. On the real MongoDB-wire server; the clock is
-moved by hand and sweeps are called directly (no background loop, no relay)."""
+``next_due_at`` finds what the agenda missed; work already due when it is written is taken at
+once. On the real MongoDB-wire server; the clock is moved by hand and sweeps are called
+directly (no relay), except where the background loop itself is what is tested."""
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -20,6 +25,7 @@ from rinnovo.orders.domain.subscription import (
 )
 from rinnovo.orders.entrypoints.scheduler import MAX_PAGES
 from rinnovo.orders.service_layer.admin import import_service
+from rinnovo.orders.service_layer.automatic_renewal import switch_automatic_renewal
 from rinnovo.runtime import aggregates
 from rinnovo.runtime.changes import CLAIMED_UNTIL, NEVER_CLAIMED
 from rinnovo.runtime.clock import FixedClock, rome_date
@@ -60,21 +66,28 @@ class Counted:
         store.due = due  # type: ignore[method-assign,assignment]
 
 
-@pytest.fixture
-async def orders(
-    infra: InfraSettings, database_name: Callable[[str], str]
+@contextlib.asynccontextmanager
+async def composed_orders(
+    infra: InfraSettings, database: str, **settings: Any
 ) -> AsyncIterator[tuple[Composed, FixedClock]]:
     clock = FixedClock(START)
-    settings = OrdersSettings(infra=infra, database=database_name("orders"))
-    composed = compose(settings, clock)
+    composed = compose(OrdersSettings(infra=infra, database=database, **settings), clock)
     for draft in read_seed().products:
         await composed.context.products.apply(draft.product_id, 1, draft.published())
     await composed.stores.ensure_indexes()
     try:
         yield composed, clock
     finally:
-        await composed.runtime.mongo.drop_database(settings.database)
+        await composed.runtime.mongo.drop_database(database)
         await composed.runtime.mongo.close()
+
+
+@pytest.fixture
+async def orders(
+    infra: InfraSettings, database_name: Callable[[str], str]
+) -> AsyncIterator[tuple[Composed, FixedClock]]:
+    async with composed_orders(infra, database_name("orders")) as composed:
+        yield composed
 
 
 async def due_instant(composed: Composed, s: Subscription) -> datetime:
@@ -157,3 +170,69 @@ async def test_a_clock_jump_beyond_the_agenda_runs_the_full_query(
     clock.advance(timedelta(minutes=MAX_PAGES + 5))
     assert await composed.scheduler.sweep() == 0
     assert full.calls == 1
+
+
+def sweeps(composed: Composed) -> float:
+    found = composed.runtime.metrics.registry.get_sample_value(
+        "rinnovo_sweeps_total", {"loop": "milestones"}
+    )
+    return found or 0.0
+
+
+async def done(composed: Composed, service_id: str) -> tuple[str, ...]:
+    stored = await composed.context.services.get(service_id)
+    assert stored is not None
+    return stored.value.milestones_done
+
+
+async def test_a_milestone_due_when_written_is_taken_at_once(
+    infra: InfraSettings,
+    database_name: Callable[[str], str],
+    wait_until: Callable[..., Awaitable[None]],
+) -> None:
+    """The scheduler's loop sweeps only once an hour here: the reminder of a service imported
+    the day before its expiry is taken because the write woke it, not because time passed."""
+    async with composed_orders(infra, database_name("orders"), scheduler_interval_seconds=3600) as (
+        composed,
+        clock,
+    ):
+        loop = asyncio.create_task(composed.scheduler.run())
+        try:
+
+            async def first_sweep_over() -> bool:
+                return sweeps(composed) >= 1
+
+            await wait_until(first_sweep_over)  # now the loop waits out its hour
+            s = replace(service(5, clock), expiry_date=rome_date(clock.now()) + timedelta(days=1))
+            await import_service(composed.context, s)
+
+            async def reminded() -> bool:
+                return f"reminder:{s.expiry_date}:1" in await done(composed, s.subscription_id)
+
+            await wait_until(reminded, 10.0)
+        finally:
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+
+
+async def test_a_second_write_in_the_same_minute_is_taken_by_the_next_sweep(
+    orders: tuple[Composed, FixedClock],
+) -> None:
+    """A service taken by a sweep, then written again within the same minute with new work
+    due at once (automatic renewal switched on after its charge day): the next sweep takes
+    it, not the full query minutes later."""
+    composed, clock = orders
+    assert await composed.scheduler.sweep() == 0  # the first sweep is the full query
+    s = replace(service(6, clock), expiry_date=rome_date(clock.now()) + timedelta(days=20))
+    await import_service(composed.context, s)
+    clock.advance(timedelta(seconds=1))
+    assert await composed.scheduler.sweep() == 1  # the reminders due at import
+    await switch_automatic_renewal(
+        composed.context, s.customer_id, s.subscription_id, True, 1, "card"
+    )
+    clock.advance(timedelta(seconds=1))
+    full = Counted(composed)
+    assert await composed.scheduler.sweep() == 1
+    assert full.calls == 0
+    assert f"auto:{s.expiry_date}" in await done(composed, s.subscription_id)

@@ -43,6 +43,12 @@ def smtp_config(port: int) -> SmtpConfig:
     )
 
 
+@pytest.fixture(scope="module")
+def any_smtp_config() -> SmtpConfig:
+    """For building messages without sending them (module-wide, so property tests can use it)."""
+    return smtp_config(free_port())
+
+
 @pytest.fixture
 def renderer() -> Renderer:
     return Renderer(GLOBALS)

@@ -73,6 +73,10 @@ def _ignored() -> dict[str, tuple[Event, object]]:
             order_placed(h, OrderKind.RENEWAL, "o"),
             None,
         ),
+        "an automatic-renewal order placed (told ahead by orders' notice)": (
+            order_placed(h, OrderKind.AUTOMATIC_RENEWAL, "auto"),
+            None,
+        ),
         "an imported service": (service_change(ServiceActivated, h, "imp", None, None), None),
         "automatic renewal switched": (
             service_change(AutomaticRenewalSwitched, h, "sw", None, None),
@@ -117,6 +121,22 @@ def _ignored() -> dict[str, tuple[Event, object]]:
 def test_events_that_tell_nothing_new_cause_no_message(case: str) -> None:
     ev, order = _ignored()[case]
     assert compose(ev, order=order) is None  # type: ignore[arg-type]
+
+
+def test_the_automatic_renewal_notice_tells_amount_method_day_and_how_to_switch_off(
+    renderer: Renderer,
+) -> None:
+    sample = next(s for s in samples("it") if s.name == "automatic_renewal_upcoming")
+    message = compose(sample.event)
+    assert message is not None
+    rendered = renderer.render(message)
+    assert rendered.subject == (
+        "Rinnovo automatico di 98765432@example.it: addebito di 1.234,56 € il 08/03/2027"
+    )
+    for told in ("tra 7 giorni, il 08/03/2027", "1.234,56 €", "carta di pagamento", "2 anni"):
+        assert told in rendered.text
+    assert 'scegli "Disattiva il rinnovo automatico"' in rendered.text
+    assert "prima del 08/03/2027" in rendered.text
 
 
 def test_a_cancelled_automatic_renewal_order_is_not_told_twice() -> None:

@@ -15,7 +15,7 @@ from rinnovo.notifier.service_layer.ports import Search
 from rinnovo.runtime.dead_letters import PoisonMessage
 from rinnovo.runtime.errors import NotFound
 from rinnovo.testing.notifier import Notifier, email_id
-from rinnovo.testing.notifier_samples import holder, order_placed, sample, samples
+from rinnovo.testing.notifier_samples import holder, order_placed, sample
 from rinnovo.testing.smtp import Inbox
 
 SECRET = "whsec-0123456789abcdef0123456789"
@@ -104,9 +104,9 @@ async def test_a_language_without_templates_falls_back_to_italian(
 async def test_a_service_event_is_told_as_its_remembered_order_was_placed(
     notifier: Notifier,
 ) -> None:
-    upcoming = next(s for s in samples("it") if s.name == "automatic_renewal_upcoming")
+    placed = order_placed(holder(), OrderKind.AUTOMATIC_RENEWAL, "auto-placed")
     succeeded = sample("automatic_renewal_succeeded")
-    assert await notify(notifier.ctx, upcoming.event) == 1
+    assert await notify(notifier.ctx, placed) == 0  # remembered; told ahead by orders' notice
     assert await notify(notifier.ctx, succeeded) == 1
     [told] = await history.search_notifications(
         notifier.ctx, Search(cause_event_id=str(succeeded.event_id))

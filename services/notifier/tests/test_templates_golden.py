@@ -64,6 +64,7 @@ async def test_every_message_reads_as_its_golden_file(
     received = await smtp_server.inbox.wait_for(message_id(nid, "notifier.example.it"))  # type: ignore[attr-defined]
     assert received.get_content_type() == "multipart/alternative"
     assert received["Auto-Submitted"] == "auto-generated"
+    assert str(received["Subject"]) == content["subject"]  # what was recorded, exactly
     shown = as_golden(received)
     # Never a None, raw cents or an ISO date in front of a customer, in either body.
     assert "None" not in shown, shown

@@ -7,7 +7,9 @@ import pytest
 
 from rinnovo.catalog.adapters.seed_file import read_seed
 from rinnovo.contracts.catalog import ProductPolicy
+from rinnovo.orders.domain.calendar import days_left
 from rinnovo.orders.domain.card import card
+from rinnovo.orders.domain.pricing import OrderKind, QuoteRequest, quote
 from rinnovo.orders.domain.subscription import (
     BYTES_PER_GB,
     AutoRenewal,
@@ -111,3 +113,19 @@ def test_a_service_not_yet_paid_offers_only_manage() -> None:
         False,
     )
     assert not shown.expiry_warning
+
+
+def test_the_card_and_the_upgrade_count_the_same_days_left() -> None:
+    """The days the card shows are the days an upgrade charges: 182 both, not 183."""
+    today = EXPIRY - timedelta(days=182)
+    shown = card(a_service(components=Components(1, 0, False)), POLICY_60, today)
+    request = QuoteRequest(
+        kind=OrderKind.UPGRADE,
+        wanted=Components(storage_gb=3, extra_users=0, nso=False),
+        term_years=1,
+        today=today,
+        current=Components(storage_gb=1, extra_users=0, nso=False),
+        expiry_date=EXPIRY,
+    )
+    [line] = quote(SEED["fe-standard"], request).lines
+    assert shown.days_to_expiry == days_left(EXPIRY, today) == line.days == 182

@@ -177,6 +177,35 @@ async def test_automatic_renewal_places_one_order_at_the_lead_time(orders: Order
     assert "orders.service.expiring" not in orders.types()  # no reminders: it renews itself
 
 
+async def test_automatic_renewal_is_announced_the_policy_days_before_the_charge(
+    orders: Orders,
+) -> None:
+    expiry = rome_date(orders.clock.now()) + timedelta(days=100)
+    await orders.import_service(
+        "ann", expiry_date=expiry, auto_renewal=AutoRenewal(True, 2, "sepa_direct_debit")
+    )
+    policy = await orders.ctx.policy("fe-standard")
+    charge_day = expiry - timedelta(days=policy.auto_renewal_lead_days)
+    notice = start_of(charge_day - timedelta(days=policy.auto_renewal_notice_days))
+    await orders.travel_to(notice - timedelta(seconds=2))
+    assert orders.events("orders.service.automatic_renewal_upcoming") == []
+    await orders.travel_to(notice)
+    [upcoming] = orders.events("orders.service.automatic_renewal_upcoming")
+    p = upcoming.payload
+    assert (p.charge_date, p.days_left) == (charge_day, policy.auto_renewal_notice_days)
+    assert (p.term_years, p.payment_method) == (2, "sepa_direct_debit")
+    assert p.renewed_until == expiry.replace(year=expiry.year + 2)
+    assert orders.events("orders.order.placed") == []  # nothing charged yet
+
+    await orders.travel_to(start_of(charge_day))
+    [placed] = orders.events("orders.order.placed")
+    assert placed.payload.total_cents == p.total_cents  # the amount told is the amount charged
+    assert orders.types() == [
+        "orders.service.activated",
+        "orders.service.automatic_renewal_upcoming",
+    ]
+
+
 async def test_automatic_renewal_switch_hides_renew_and_needs_a_stored_method(
     orders: Orders,
 ) -> None:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from rinnovo.catalog.adapters.seed_file import read_seed
 from rinnovo.contracts.catalog import ConventionCodeSnapshot, OrderKindScope, PriceVersion
+from rinnovo.orders.domain.calendar import add_years
 from rinnovo.orders.domain.money import round_half_up, share
 from rinnovo.orders.domain.pricing import (
     OrderKind,
@@ -54,25 +55,43 @@ def test_a_three_year_renewal_with_options_and_a_code() -> None:
     assert q.price_version == 1
 
 
-def test_an_upgrade_is_charged_for_the_days_left_only() -> None:
-    expiry = TODAY + timedelta(days=99)  # 100 days left, today included
-    q = quote(
-        STANDARD,
-        QuoteRequest(
-            kind=OrderKind.UPGRADE,
-            wanted=Components(storage_gb=3, extra_users=0, nso=True),
-            term_years=1,
-            today=TODAY,
-            current=Components(storage_gb=1, extra_users=0, nso=False),
-            expiry_date=expiry,
-        ),
+def upgrade(expiry: date, today: date = TODAY) -> QuoteRequest:
+    return QuoteRequest(
+        kind=OrderKind.UPGRADE,
+        wanted=Components(storage_gb=3, extra_users=0, nso=True),
+        term_years=1,
+        today=today,
+        current=Components(storage_gb=1, extra_users=0, nso=False),
+        expiry_date=expiry,
     )
+
+
+def test_an_upgrade_is_charged_for_the_days_left_only() -> None:
+    q = quote(STANDARD, upgrade(TODAY + timedelta(days=100)))
     # 2 GB x 10,00 x 100/365 = 5,479... -> 5,48; NSO 15,00 x 100/365 = 4,109... -> 4,11
     assert [(line.item, line.days, line.amount_cents) for line in q.lines] == [
         ("storage", 100, 548),
         ("nso", 100, 411),
     ]
     assert q.total_cents == 959 + share(959, 2200)
+
+
+def test_an_upgrade_on_the_first_day_of_a_year_costs_one_year() -> None:
+    """A one-year term bought today runs to the same day next year: 365 days left, priced as
+    exactly one year of the added units."""
+    q = quote(STANDARD, upgrade(add_years(TODAY, 1)))
+    assert [(line.item, line.days, line.amount_cents) for line in q.lines] == [
+        ("storage", 365, 2000),
+        ("nso", 365, 1500),
+    ]
+
+
+def test_no_upgrade_on_the_expiry_day_none_left_to_charge() -> None:
+    """The card hides Upgrade from the expiry day; a quote agrees."""
+    with pytest.raises(QuoteRefused) as refused:
+        quote(STANDARD, upgrade(TODAY))
+    assert refused.value.field == "kind"
+    assert quote(STANDARD, upgrade(TODAY + timedelta(days=1))).lines[0].days == 1
 
 
 @pytest.mark.parametrize(
@@ -172,7 +191,7 @@ def test_every_quote_reconciles_to_the_cent(
 
 @given(days=st.integers(1, 3650), added_gb=st.integers(1, 99))
 def test_pro_rata_never_exceeds_a_full_year_of_the_added_units(days: int, added_gb: int) -> None:
-    expiry = TODAY + timedelta(days=days - 1)
+    expiry = TODAY + timedelta(days=days)
     q = quote(
         STANDARD,
         QuoteRequest(

@@ -92,12 +92,63 @@ def _reminders(service: Subscription) -> tuple[str, ...]:
     return tuple(m.key for m in milestones(service, POLICY_60) if m.kind is MilestoneKind.REMINDER)
 
 
-def test_automatic_renewal_replaces_reminders_with_the_charge() -> None:
+def test_automatic_renewal_replaces_reminders_with_a_notice_and_the_charge() -> None:
     service = a_service(date(2027, 6, 30), auto_renewal=AutoRenewal(True, 1, "card"))
-    kinds = [m.kind for m in milestones(service, POLICY_60)]
-    assert MilestoneKind.REMINDER not in kinds
-    charge = milestones(service, POLICY_60)[0]
-    assert (charge.kind, charge.day) == (MilestoneKind.AUTOMATIC_RENEWAL, date(2027, 5, 31))
+    found = milestones(service, POLICY_60)
+    assert MilestoneKind.REMINDER not in [m.kind for m in found]
+    # The charge 30 days before the expiry, the notice the policy's 7 days before the charge.
+    assert [(m.kind, m.day) for m in found[:2]] == [
+        (MilestoneKind.AUTOMATIC_RENEWAL_NOTICE, date(2027, 5, 24)),
+        (MilestoneKind.AUTOMATIC_RENEWAL, date(2027, 5, 31)),
+    ]
+    fortnight = POLICY_60.model_copy(update={"auto_renewal_notice_days": 14})
+    assert milestones(service, fortnight)[0].day == date(2027, 5, 17)
+
+
+AUTO = a_service(date(2027, 6, 30), auto_renewal=AutoRenewal(True, 1, "card"))
+
+
+@pytest.mark.parametrize(
+    ("service", "now", "told"),
+    [
+        # On its day: the customer has a week to switch automatic renewal off.
+        (AUTO, datetime(2027, 5, 24, 8, tzinfo=UTC), True),
+        # Automatic renewal switched on two days before the charge: the notice goes at once.
+        (AUTO, datetime(2027, 5, 29, 8, tzinfo=UTC), True),
+        # Down past the charge: it is made; a notice of it would come too late to act on.
+        (AUTO, datetime(2027, 5, 31, 8, tzinfo=UTC), False),
+        # A term whose charge was made before notices existed: nothing ahead to tell.
+        (
+            replace(AUTO, milestones_done=("auto:2027-06-30",)),
+            datetime(2027, 6, 1, tzinfo=UTC),
+            False,
+        ),
+    ],
+    ids=["on its day", "switched on late", "charge due too", "charge made already"],
+)
+def test_the_notice_is_told_only_while_the_charge_is_ahead(
+    service: Subscription, now: datetime, told: bool
+) -> None:
+    step = next_step(service, POLICY_60, now)
+    assert step is not None
+    assert (step.milestone.kind, step.announce) == (MilestoneKind.AUTOMATIC_RENEWAL_NOTICE, told)
+
+
+def test_a_reminder_is_told_while_the_customer_can_still_renew() -> None:
+    """Imported the day before its expiry: every reminder is due at once; the latest, which
+    says what is true now, is told; the expiry (at the end of tomorrow) is not due yet."""
+    service = a_service(date(2027, 6, 30))
+    now = datetime(2027, 6, 29, 10, tzinfo=UTC)
+    told = []
+    while (step := next_step(service, POLICY_60, now)) is not None:
+        told.append((step.milestone.days_before, step.announce))
+        service = step.service
+    assert told == [(90, False), (60, False), (30, False), (15, False), (7, False), (1, True)]
+    # The day after, the expiry is due too: "expires tomorrow" would be out of date.
+    late = next_step(
+        replace(service, milestones_done=()), POLICY_60, datetime(2027, 7, 1, tzinfo=UTC)
+    )
+    assert late is not None and not late.announce
 
 
 def test_each_milestone_is_taken_once_and_late_reminders_are_not_sent() -> None:

@@ -95,6 +95,20 @@ class ExpiringRead(Cause):
     payload: ExpiringFields
 
 
+class AutomaticRenewalUpcomingFields(View):
+    service: Service
+    charge_date: date
+    days_left: int
+    term_years: int
+    payment_method: str
+    total_cents: int
+    renewed_until: date
+
+
+class AutomaticRenewalUpcomingRead(Cause):
+    payload: AutomaticRenewalUpcomingFields
+
+
 class ExpiredFields(View):
     service: Service
     reactivation_deadline: date
@@ -186,6 +200,7 @@ VIEWS: ConsumerViews = {
     "orders.service.reactivated": ServiceChangeRead,
     "orders.service.deactivated": ServiceChangeRead,
     "orders.service.expiring": ExpiringRead,
+    "orders.service.automatic_renewal_upcoming": AutomaticRenewalUpcomingRead,
     "orders.service.expired": ExpiredRead,
     "orders.service.reactivation_window_closing": WindowClosingRead,
     "orders.service.storage_threshold_crossed": StorageRead,

@@ -1,6 +1,7 @@
 """The orders service's composition root."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -66,9 +67,13 @@ def compose(settings: OrdersSettings, clock: Clock | None = None) -> Composed:
     db = runtime.db
     kept = stores(db, clock)
     wake = runtime.wake_relay
+
+    def written_due(due_at: datetime) -> None:
+        scheduler.written_due(due_at)  # built below, before anything is written
+
     context = Context(
-        services=Changes(kept.services, wake),
-        orders=Changes(kept.orders, wake),
+        services=Changes(kept.services, wake, written_due),
+        orders=Changes(kept.orders, wake, written_due),
         carts=Changes(kept.carts, wake),
         numbers=OrderNumbers(db["counters"]),
         idempotency=IdempotencyKeys(db["idempotency_keys"]),

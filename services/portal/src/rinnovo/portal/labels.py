@@ -42,6 +42,7 @@ LABELS: dict[str, dict[str, str]] = {
         "reactivated": N_("Reactivated"),
         "upgraded": N_("Upgraded"),
         "automatic_renewal_switched": N_("Automatic renewal switched"),
+        "automatic_renewal_upcoming": N_("Automatic renewal notice sent"),
         "expiring": N_("Expiry reminder sent"),
         "expired": N_("Expired"),
         "reactivation_window_closing": N_("Reactivation window closing"),
@@ -50,6 +51,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "milestone": {
         "reminder": N_("Expiry reminder"),
+        "automatic_renewal_notice": N_("Notice of the automatic renewal charge"),
         "automatic_renewal": N_("Automatic renewal charge"),
         "expiry": N_("Expiry"),
         "window_closing": N_("Reactivation window closing soon"),

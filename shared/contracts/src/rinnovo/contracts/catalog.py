@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from rinnovo.contracts.envelope import Cents, Contract, Event, NonEmpty
+from rinnovo.contracts.envelope import Cents, Contract, Event, NonEmpty, version
 from rinnovo.contracts.topic_spec import TopicSpec
 
 Days = int
@@ -63,6 +63,13 @@ class ProductPolicy(Contract):
         ge=0, description="Warning this many days before the reactivation window closes."
     )
     auto_renewal_lead_days: Days = Field(ge=0, description="Automatic renewal charged then.")
+    auto_renewal_notice_days: Days = Field(
+        default=7,
+        ge=1,
+        le=60,
+        description="The customer is told of an automatic-renewal charge this many days before "
+        "it (amount, method, how to switch it off).",
+    )
     auto_renewal_retry_days: tuple[Days, ...] = Field(
         description="Days after a failed automatic-renewal charge to try again."
     )
@@ -86,6 +93,7 @@ class ProductSnapshot(Contract):
 
 class ProductSnapshotPublished(Event):
     type: Literal["catalog.product.snapshot"] = "catalog.product.snapshot"
+    schema_version: int = version(2)
     payload: ProductSnapshot
 
 

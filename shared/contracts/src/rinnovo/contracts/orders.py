@@ -196,6 +196,28 @@ class AutomaticRenewalSwitched(Event):
     payload: ServiceChangePayload
 
 
+class AutomaticRenewalUpcomingPayload(Contract):
+    """The notice ahead of an automatic-renewal charge, sent the product's
+    ``auto_renewal_notice_days`` before it while automatic renewal is on."""
+
+    service: ServiceState
+    charge_date: date = Field(description="The Europe/Rome day the stored method is charged.")
+    days_left: int = Field(ge=0, description="Days until the charge date.")
+    term_years: int = Field(ge=1, le=10, description="The term the renewal buys.")
+    payment_method: NonEmpty = Field(description="The stored method charged.")
+    total_cents: Cents = Field(
+        description="What the charge will be, VAT included, at the prices in effect then."
+    )
+    renewed_until: date = Field(description="The expiry date once the renewal is paid.")
+
+
+class AutomaticRenewalUpcoming(Event):
+    type: Literal["orders.service.automatic_renewal_upcoming"] = (
+        "orders.service.automatic_renewal_upcoming"
+    )
+    payload: AutomaticRenewalUpcomingPayload
+
+
 class ServiceExpiringPayload(Contract):
     """A reminder milestone: sent on the reminder schedule while automatic renewal is off."""
 
@@ -270,6 +292,7 @@ ORDERS_SERVICE = TopicSpec(
         ServiceReactivated,
         ServiceUpgraded,
         AutomaticRenewalSwitched,
+        AutomaticRenewalUpcoming,
         ServiceExpiring,
         ServiceExpired,
         ReactivationWindowClosing,

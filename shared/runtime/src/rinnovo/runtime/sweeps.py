@@ -38,6 +38,9 @@ class SweepLoop:
 
     async def run(self) -> None:
         while True:
+            # Cleared before sweeping: a wake during the sweep (new work written meanwhile,
+            # perhaps after the sweep read past it) brings the next sweep at once.
+            self._wake.clear()
             try:
                 done = await self._sweep()
             except Exception:
@@ -46,6 +49,5 @@ class SweepLoop:
             if self._swept is not None:
                 self._swept.inc()
             if done < self.batch:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.interval_seconds)

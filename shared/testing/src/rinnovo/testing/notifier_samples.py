@@ -9,6 +9,8 @@ from typing import Any
 from rinnovo.contracts import Event
 from rinnovo.contracts.orders import (
     AutomaticRenewal,
+    AutomaticRenewalUpcoming,
+    AutomaticRenewalUpcomingPayload,
     CancelReason,
     Components,
     Holder,
@@ -259,7 +261,20 @@ def samples(locale: str) -> list[Sample]:
         ),
         Sample(
             "automatic_renewal_upcoming",
-            order_placed(h, OrderKind.AUTOMATIC_RENEWAL, n + "auto-placed"),
+            event(
+                AutomaticRenewalUpcoming,
+                AutomaticRenewalUpcomingPayload(
+                    service=service_state(h, automatic=True),
+                    charge_date=date(2027, 3, 8),
+                    days_left=7,
+                    term_years=2,
+                    payment_method="card",
+                    total_cents=TOTAL,
+                    renewed_until=date(2029, 3, 31),
+                ),
+                n + "auto-upcoming",
+                "svc-1",
+            ),
         ),
         Sample(
             "automatic_renewal_succeeded",

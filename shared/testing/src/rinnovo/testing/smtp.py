@@ -23,6 +23,8 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []
+        """Each accepted message's bytes as they came over the wire, beside ``messages``."""
         self.rcpt_reply: str | None = None
         self.data_reply: str | None = None
 
@@ -41,6 +43,7 @@ class Inbox:
         parsed = email.message_from_bytes(raw, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         self.messages.append(parsed)
+        self.raw.append(raw)
         return "250 2.0.0 Message accepted for delivery"
 
     def with_id(self, message_id: str) -> list[EmailMessage]:

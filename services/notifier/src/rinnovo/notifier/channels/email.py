@@ -4,12 +4,31 @@ Each message carries a ``Message-ID`` derived from its notification id, the same
 attempt: if the process stops after the server accepted a message but before that was
 recorded, the message is sent again with the same id, which receiving servers and mail
 clients can recognise as a duplicate.
+
+The subject is folded by the standard library's ``email.header.Header``, not by the
+default policy's folder, which reads back differently from what was recorded: when a line
+break falls just before an encoded word (``è``, ``€``), Python 3.11 keeps the space before
+the break and adds one after it, so the customer reads two spaces (python/cpython#144156);
+and an ASCII subject too long for the first line is moved whole to a continuation line,
+which parsers read with a leading space. Here ASCII text is folded at its spaces, and text
+with anything else becomes UTF-8 encoded words, joined by folding white space that decoders
+drop: unfolded and decoded, the subject is exactly the text recorded. The holder's name in
+``To`` is encoded the same way when it is not ASCII (the default folder can drop a space
+between two of its words near a fold).
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.headerregistry import Address
+from email.header import Header
+from email.headerregistry import (
+    Address,
+    BaseHeader,
+    HeaderRegistry,
+    UniqueAddressHeader,
+    UnstructuredHeader,
+)
 from email.message import EmailMessage
+from email.policy import Policy, default
 from email.utils import format_datetime, formataddr
 
 import aiosmtplib
@@ -39,9 +58,43 @@ class SmtpConfig:
     message_id_domain: str
 
 
+class _Subject(UnstructuredHeader, BaseHeader):
+    def fold(self, *, policy: Policy) -> str:
+        if getattr(policy, "utf8", False):  # SMTPUTF8: sent as it is, nothing to encode
+            return super().fold(policy=policy)
+        text, limit, linesep = str(self), policy.max_line_length or 78, policy.linesep
+        plain = text.isascii() and "=?" not in text
+        folded = Header(text, "us-ascii" if plain else "utf-8", limit, self.name).encode(
+            linesep=linesep
+        )
+        if folded.startswith(linesep):  # a first word longer than the line: split it
+            folded = Header(text, "utf-8", limit, self.name).encode(linesep=linesep)
+        return f"{self.name}: {folded}{linesep}"
+
+
+# typeshed declares the header mixins apart from BaseHeader; the registry joins them.
+class _Addressee(UniqueAddressHeader, BaseHeader):  # type: ignore[misc]
+    def fold(self, *, policy: Policy) -> str:
+        [address] = self.addresses  # one recipient per message
+        name, linesep = address.display_name, policy.linesep
+        if name.isascii() or not address.addr_spec.isascii() or getattr(policy, "utf8", False):
+            return super().fold(policy=policy)
+        words = Header(name, "utf-8", policy.max_line_length or 78, self.name)
+        return (
+            f"{self.name}: {words.encode(linesep=linesep)}{linesep} <{address.addr_spec}>{linesep}"
+        )
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("subject", _Subject)
+_HEADERS.map_to_type("to", _Addressee)
+POLICY = default.clone(header_factory=_HEADERS)
+"""The default policy, with the subject and the addressee folded as described above."""
+
+
 def build_message(config: SmtpConfig, delivery: Delivery, clock: Clock) -> EmailMessage:
     content = delivery.content
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = config.mail_from
     message["To"] = formataddr((delivery.recipient_name, delivery.target.address))
     if config.reply_to:

@@ -7,6 +7,7 @@ message are gathered in ``order_facts`` and ``service_facts``.
 
 from rinnovo.contracts import Event
 from rinnovo.contracts.orders import (
+    AutomaticRenewalUpcoming,
     Holder,
     OrderCancelled,
     OrderPlaced,
@@ -98,8 +99,8 @@ def _template_and_facts(event: Event, order: KnownOrder | None) -> Composed | No
     match event:
         case PaymentRequested():
             return order_facts.order_confirmed(event)
-        case OrderPlaced():
-            return order_facts.automatic_renewal_upcoming(event)
+        case AutomaticRenewalUpcoming():
+            return service_facts.automatic_renewal_upcoming(event)
         case OrderCancelled():
             return order_facts.order_cancelled(event, order)
         case ServiceActivated() | ServiceUpgraded() | ServiceRenewed() | ServiceReactivated():

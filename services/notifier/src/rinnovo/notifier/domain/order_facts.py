@@ -1,7 +1,7 @@
 """The facts of messages about orders and their payments: confirmation with the
 instructions to pay, automatic renewal announced, retried and failed, an order cancelled."""
 
-from rinnovo.contracts.orders import OrderCancelled, OrderKind, OrderPlaced
+from rinnovo.contracts.orders import OrderCancelled, OrderKind
 from rinnovo.contracts.payments import (
     ChargeAttempted,
     InstructionsKind,
@@ -16,7 +16,7 @@ from rinnovo.notifier.domain.messages import CannotNotify, Composed, Facts, Know
 def order_confirmed(event: PaymentRequested) -> Composed | None:
     p = event.payload
     instructions = p.instructions
-    # Automatic renewals are announced by their OrderPlaced; nothing to pay by hand.
+    # Automatic renewals are announced ahead by orders' notice; nothing to pay by hand.
     if p.order_kind is OrderKind.AUTOMATIC_RENEWAL:
         return None
     if instructions.kind is InstructionsKind.STORED_METHOD:
@@ -61,23 +61,6 @@ def instructions_facts(instructions: PaymentInstructions) -> Facts:
         "postal_account": instructions.postal_account,
         "checkout_url": instructions.checkout_url,
     }
-
-
-def automatic_renewal_upcoming(event: OrderPlaced) -> Composed | None:
-    p = event.payload
-    if p.kind is not OrderKind.AUTOMATIC_RENEWAL:
-        return None  # other orders are confirmed with their payment instructions
-    facts: Facts = {
-        "order_number": p.number,
-        "service_id": p.service_id,
-        "username": p.username,
-        "product_name": p.product_name,
-        "term_years": p.term_years,
-        "total_cents": Cents(p.total_cents),
-        "payment_method": p.payment_method,
-        "payment_due": p.payment_due,
-    }
-    return Template.AUTOMATIC_RENEWAL_UPCOMING, p.holder, facts
 
 
 def order_cancelled(event: OrderCancelled, order: KnownOrder | None) -> Composed | None:

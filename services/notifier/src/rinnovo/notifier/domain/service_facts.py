@@ -1,8 +1,10 @@
 """The facts of messages about a customer's service: paid (activated, renewed, reactivated,
-upgraded), expiring, expired, its reactivation window closing, deactivated, storage used."""
+upgraded), expiring, its automatic renewal ahead, expired, its reactivation window closing,
+deactivated, storage used."""
 
 from rinnovo.contracts import Event
 from rinnovo.contracts.orders import (
+    AutomaticRenewalUpcoming,
     OrderKind,
     ReactivationWindowClosing,
     ServiceActivated,
@@ -50,6 +52,20 @@ def expiry_reminder(event: ServiceExpiring) -> Composed:
     p = event.payload
     facts = {**service_of(p.service), "expiry_date": p.expiry_date, "days_left": p.days_left}
     return Template.EXPIRY_REMINDER, p.service.holder, facts
+
+
+def automatic_renewal_upcoming(event: AutomaticRenewalUpcoming) -> Composed:
+    p = event.payload
+    facts: Facts = {
+        **service_of(p.service),
+        "charge_date": p.charge_date,
+        "days_left": p.days_left,
+        "term_years": p.term_years,
+        "total_cents": Cents(p.total_cents),
+        "payment_method": p.payment_method,
+        "renewed_until": p.renewed_until,
+    }
+    return Template.AUTOMATIC_RENEWAL_UPCOMING, p.service.holder, facts
 
 
 def service_expired(event: ServiceExpired) -> Composed:

@@ -1,9 +1,12 @@
-"""Automatic renewal as the customer switches it: which terms and methods it may use."""
+"""Automatic renewal as the customer switches it (which terms and methods it may use), and
+what it charges."""
 
 from collections.abc import Collection
 from dataclasses import replace
+from datetime import date
 
-from rinnovo.orders.domain.pricing import QuoteRefused
+from rinnovo.contracts.catalog import ProductSnapshot
+from rinnovo.orders.domain.pricing import OrderKind, Quote, QuoteRefused, QuoteRequest, quote
 from rinnovo.orders.domain.subscription import AutoRenewal, Status, Subscription
 
 
@@ -42,3 +45,21 @@ def switched(
             "automatic renewal needs a stored method: " + ", ".join(sorted(stored_methods)),
         )
     return replace(service, auto_renewal=AutoRenewal(enabled, term, method if enabled else None))
+
+
+def renewal_quote(product: ProductSnapshot, service: Subscription, charged_on: date) -> Quote:
+    """What the automatic renewal of ``service`` charges on ``charged_on``: its components for
+    its term (the product's shortest, should the product no longer offer that term), at the
+    prices in effect that day. The notice and the charge both quote it. Raises
+    ``QuoteRefused`` when the service can no longer be renewed as it is."""
+    auto = service.auto_renewal
+    allowed = product.allowed_terms_years
+    term = auto.term_years if auto.term_years in allowed else min(allowed)
+    request = QuoteRequest(
+        kind=OrderKind.AUTOMATIC_RENEWAL,
+        wanted=service.components,
+        term_years=term,
+        today=charged_on,
+        current=service.components,
+    )
+    return quote(product, request)

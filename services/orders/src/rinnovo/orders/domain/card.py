@@ -1,6 +1,7 @@
 """The customer-area card of a service: what it shows and which actions it offers.
 
 Computed here, not in the UI, from the service, today's Rome date and the product's policy:
+- the days left until the expiry date (``calendar.days_left``: 0 on the expiry day);
 - expiry shown red from ``expiry_warning_days`` before the expiry date;
 - storage red when use is strictly above ``storage_warning_percent`` of the quota;
 - Renew only with automatic renewal off and before the expiry day;
@@ -17,6 +18,7 @@ from fractions import Fraction
 
 from rinnovo.contracts.catalog import ProductPolicy
 from rinnovo.orders.domain.automatic_renewal import switchable
+from rinnovo.orders.domain.calendar import days_left
 from rinnovo.orders.domain.subscription import AutoRenewal, Status, Subscription
 
 
@@ -50,7 +52,7 @@ class Card:
 def card(subscription: Subscription, policy: ProductPolicy, today: date) -> Card:
     expiry = subscription.expiry_date
     live = subscription.status in (Status.ACTIVE, Status.EXPIRED)
-    days_to_expiry = None if expiry is None else (expiry - today).days
+    days_to_expiry = None if expiry is None else days_left(expiry, today)
     deadline = None if expiry is None else expiry + timedelta(days=policy.reactivation_window_days)
     before_expiry_day = live and days_to_expiry is not None and days_to_expiry > 0
     in_window = live and expiry is not None and deadline is not None and expiry <= today <= deadline

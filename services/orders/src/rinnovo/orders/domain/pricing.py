@@ -3,7 +3,8 @@
 Prices come from the price version of the catalog replica effective on the quote's Rome date,
 and the quote names that version, so it can always be explained later. Lines are priced
 per year for purchases and renewals; an upgrade is priced pro rata for the days left until
-the expiry date (a 365-day year), line by line, rounded half up. The discount applies to the
+the expiry date (``calendar.days_left``, as the card shows them; a 365-day year), line by
+line, rounded half up. The discount applies to the
 sum of the lines, VAT to what is left; each rounded half up once, so the total reconciles:
 ``sum(lines) - discount + vat == total``.
 """
@@ -178,8 +179,8 @@ def _check_upgrade(request: QuoteRequest) -> None:
         raise QuoteRefused("extra_users", "users are removed at renewal, not by an upgrade")
     if current.nso and not wanted.nso:
         raise QuoteRefused("nso", "the NSO module is dropped at renewal, not by an upgrade")
-    if days_left(request.expiry_date, request.today) == 0:
-        raise QuoteRefused("kind", "the service has expired: reactivate it instead")
+    if days_left(request.expiry_date, request.today) <= 0:
+        raise QuoteRefused("kind", "no days are left before the expiry date: reactivate instead")
 
 
 def _chargeable(product: ProductSnapshot, components: Components) -> list[tuple[OptionSpec, int]]:

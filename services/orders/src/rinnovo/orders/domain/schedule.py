@@ -20,6 +20,7 @@ HISTORY_LIMIT = 100
 
 class MilestoneKind(StrEnum):
     REMINDER = "reminder"
+    AUTOMATIC_RENEWAL_NOTICE = "automatic_renewal_notice"
     AUTOMATIC_RENEWAL = "automatic_renewal"
     EXPIRY = "expiry"
     WINDOW_CLOSING = "window_closing"
@@ -44,6 +45,34 @@ def reactivation_deadline(expiry: date, policy: ProductPolicy) -> date:
     return expiry + timedelta(days=policy.reactivation_window_days)
 
 
+def charge_day(expiry: date, policy: ProductPolicy) -> date:
+    """The Rome day an automatic renewal is charged: its lead time before the expiry."""
+    return expiry - timedelta(days=policy.auto_renewal_lead_days)
+
+
+def _automatic_renewal(expiry: date, policy: ProductPolicy) -> list[Milestone]:
+    """The notice, the product's ``auto_renewal_notice_days`` before the charge, and the
+    charge (the order payments charges is placed then)."""
+    charge = charge_day(expiry, policy)
+    notice = charge - timedelta(days=policy.auto_renewal_notice_days)
+    return [
+        Milestone(
+            MilestoneKind.AUTOMATIC_RENEWAL_NOTICE,
+            notice,
+            start_of_rome_day(notice),
+            f"auto_notice:{expiry}",
+            policy.auto_renewal_notice_days,
+        ),
+        Milestone(
+            MilestoneKind.AUTOMATIC_RENEWAL,
+            charge,
+            start_of_rome_day(charge),
+            f"auto:{expiry}",
+            policy.auto_renewal_lead_days,
+        ),
+    ]
+
+
 def milestones(service: Subscription, policy: ProductPolicy) -> list[Milestone]:
     """Every milestone of the service's current term that applies to its state, in time order."""
     expiry = service.expiry_date
@@ -53,16 +82,7 @@ def milestones(service: Subscription, policy: ProductPolicy) -> list[Milestone]:
     found: list[Milestone] = []
     if service.status is Status.ACTIVE:
         if service.auto_renewal.enabled:
-            day = expiry - timedelta(days=policy.auto_renewal_lead_days)
-            found.append(
-                Milestone(
-                    MilestoneKind.AUTOMATIC_RENEWAL,
-                    day,
-                    start_of_rome_day(day),
-                    f"auto:{expiry}",
-                    policy.auto_renewal_lead_days,
-                )
-            )
+            found += _automatic_renewal(expiry, policy)
         else:
             for days in policy.reminder_days_before_expiry:
                 day = expiry - timedelta(days=days)

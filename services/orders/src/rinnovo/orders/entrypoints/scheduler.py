@@ -74,6 +74,12 @@ class Scheduler:
         """Per page, the notes taken already (or skipped): not claimed again each sweep."""
         self._full_sweep_at = 0.0
 
+    def written_due(self, due_at: datetime) -> None:
+        """A write gave an aggregate work due at ``due_at``: if that is already, sweep now
+        (an import close to expiry, automatic renewal switched on after its charge day)."""
+        if due_at <= self.ctx.now():
+            self.wake()
+
     async def sweep(self) -> int:
         """Handle what is due now, up to a batch; returns how many aggregates were handled."""
         now = self.ctx.now()
@@ -120,7 +126,8 @@ class Scheduler:
             tried = self._tried.setdefault(minute, set())
             for kind, pages, take in takes:
                 for note in pages[minute]:
-                    key = f"{kind}:{note.aggregate_id}"
+                    # A later write in the same minute notes new work: tried again.
+                    key = f"{kind}:{note.aggregate_id}:{note.due_at.isoformat()}"
                     if note.due_at > now or key in tried or handled >= self.batch:
                         continue
                     tried.add(key)

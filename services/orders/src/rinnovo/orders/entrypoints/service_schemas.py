@@ -44,8 +44,9 @@ class PastEventOut(BaseModel):
 
 class UpcomingOut(BaseModel):
     milestone: str = Field(
-        description="`reminder`, `automatic_renewal` (the charge), `expiry`, "
-        "`window_closing`, `deactivation` (end of the reactivation window)."
+        description="`reminder`, `automatic_renewal_notice` (the customer told of the "
+        "charge ahead), `automatic_renewal` (the charge), `expiry`, `window_closing`, "
+        "`deactivation` (end of the reactivation window)."
     )
     day: date = Field(description="The Europe/Rome day it happens.")
     at: datetime

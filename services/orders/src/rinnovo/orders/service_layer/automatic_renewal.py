@@ -7,9 +7,9 @@ from datetime import datetime
 import structlog
 
 from rinnovo.orders import integration_events as events
-from rinnovo.orders.domain.automatic_renewal import switched
+from rinnovo.orders.domain.automatic_renewal import renewal_quote, switched
 from rinnovo.orders.domain.orders import Order, OrderStatus
-from rinnovo.orders.domain.pricing import OrderKind, QuoteRefused, QuoteRequest, quote
+from rinnovo.orders.domain.pricing import OrderKind, QuoteRefused
 from rinnovo.orders.domain.subscription import Subscription
 from rinnovo.orders.service_layer.checkout import ORDER_IDS
 from rinnovo.orders.service_layer.context import Context, refusals, service_change
@@ -70,20 +70,8 @@ async def place_automatic_renewal(ctx: Context, service: Subscription, now: date
         return
     product = await ctx.product(service.product_id)
     auto = service.auto_renewal
-    term = (
-        auto.term_years
-        if auto.term_years in product.allowed_terms_years
-        else min(product.allowed_terms_years)
-    )
-    request = QuoteRequest(
-        kind=OrderKind.AUTOMATIC_RENEWAL,
-        wanted=service.components,
-        term_years=term,
-        today=rome_date(now),
-        current=service.components,
-    )
     try:
-        q = quote(product, request)
+        q = renewal_quote(product, service, rome_date(now))
     except QuoteRefused as refused:
         log.error(
             "automatic renewal cannot be priced",

@@ -1,15 +1,22 @@
-"""Scheduled milestones of a service: reminders, automatic renewal, expiry, the reactivation
-window's warning and deactivation, each announced once."""
+"""Scheduled milestones of a service: reminders, automatic renewal's notice and charge,
+expiry, the reactivation window's warning and deactivation, each announced once (see
+``docs/lifecycle.md``)."""
 
 from datetime import datetime, timedelta
 
+import structlog
+
 from rinnovo.contracts import Event
+from rinnovo.contracts.catalog import ProductSnapshot
 from rinnovo.orders import integration_events as events
-from rinnovo.orders.domain.lifecycle import due_steps
+from rinnovo.orders.domain.lifecycle import Step, due_steps
+from rinnovo.orders.domain.pricing import QuoteRefused
 from rinnovo.orders.domain.subscription import Subscription
 from rinnovo.orders.service_layer.automatic_renewal import place_automatic_renewal
 from rinnovo.orders.service_layer.context import Context, service_change
 from rinnovo.runtime.changes import Decision, Stored
+
+log = structlog.get_logger(__name__)
 
 
 async def due_services(ctx: Context, now: datetime, limit: int) -> list[str]:
@@ -23,7 +30,8 @@ async def take_service(ctx: Context, service_id: str, now: datetime, lease: time
     claimed = await ctx.services.claim(service_id, now, lease)
     if claimed is None:
         return False
-    policy = await ctx.policy(claimed.value.product_id)
+    product = await ctx.product(claimed.value.product_id)
+    policy = product.policy
 
     async def place_renewals(stored: Stored[Subscription]) -> None:
         # Before the write that marks its milestone done, so a crash never loses one.
@@ -36,11 +44,27 @@ async def take_service(ctx: Context, service_id: str, now: datetime, lease: time
         emitted: list[Event] = []
         for step in due_steps(service, policy, now):
             if step.announce and not step.place_automatic_renewal:
-                version += 1
-                emitted.append(events.milestone_announced(step, service, policy, version, now))
+                event = _announced(step, service, product, version + 1, now)
+                if event is not None:
+                    version += 1
+                    emitted.append(event)
             service = step.service
         # Also when nothing was due (a payment moved the expiry): it reschedules.
         return service_change(service, emitted, policy)
 
     await ctx.services.change(service_id, decide, read=claimed, before=place_renewals)
     return True
+
+
+def _announced(
+    step: Step, before: Subscription, product: ProductSnapshot, version: int, now: datetime
+) -> Event | None:
+    try:
+        return events.milestone_announced(step, before, product, version, now)
+    except QuoteRefused as refused:  # the charge cannot be priced either: it logs it too
+        log.error(
+            "automatic renewal notice cannot be priced",
+            service=before.subscription_id,
+            reason=str(refused),
+        )
+        return None

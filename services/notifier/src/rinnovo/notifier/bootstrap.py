@@ -53,6 +53,7 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
         lease=timedelta(seconds=settings.delivery_lease_seconds),
         poll_seconds=settings.delivery_poll_seconds,
         on_events=runtime.wake_relay,
+        metrics=runtime.metrics,
     )
     app = NotifierApp(
         notifications=notifications,

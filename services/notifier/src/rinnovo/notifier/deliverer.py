@@ -30,14 +30,18 @@ from rinnovo.notifier.domain.delivery import (
     after_attempt,
 )
 from rinnovo.notifier.domain.notifications import Attempt, Notification
+from rinnovo.runtime import tracing
 from rinnovo.runtime.aggregates import VersionConflict
 from rinnovo.runtime.clock import Clock
 from rinnovo.runtime.dead_letters import is_transient
+from rinnovo.runtime.metrics import Metrics
 
 log = structlog.get_logger(__name__)
 
 Step = Callable[[], Coroutine[Any, Any, None]]
 INTERRUPTED = "no outcome was recorded: the process stopped during this attempt"
+COUNTED = {Status.SENT: "sent", Status.PENDING: "retried", Status.FAILED: "failed"}
+"""An attempt's outcome as ``rinnovo_deliveries_total`` counts it."""
 
 
 def with_attempt(
@@ -83,6 +87,7 @@ class Deliverer:
         poll_seconds: float,
         batch: int = 100,
         on_events: Callable[[], None] = lambda: None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.notifications = notifications
         self.channels = channels
@@ -92,6 +97,7 @@ class Deliverer:
         self.poll_seconds = poll_seconds
         self.batch = batch
         self._on_events = on_events
+        self._metrics = metrics
         self._wake = {name: asyncio.Event() for name in channels}
 
     def wake(self) -> None:
@@ -135,6 +141,14 @@ class Deliverer:
 
     async def attempt(self, claimed: Claimed) -> None:
         n = claimed.notification
+        # A span of the trace the notification was stored in (the event that asked for it).
+        with tracing.resumed(
+            claimed.trace, f"deliver {n.channel}", template=n.template, attempt=n.attempts
+        ):
+            await self._attempt(claimed)
+
+    async def _attempt(self, claimed: Claimed) -> None:
+        n = claimed.notification
         channel = self.channels[n.channel]
         delivery = Delivery(
             notification_id=n.notification_id,
@@ -152,6 +166,8 @@ class Deliverer:
             outcome = RetryLater(f"{type(exc).__name__}: {exc}")
         now = self.clock.now()
         after = with_attempt(n, outcome, self.policy, now)
+        if self._metrics is not None:
+            self._metrics.deliveries.labels(n.channel, COUNTED[after.status]).inc()
         version = claimed.version + 1
         events: list[Event] = []
         if after.status is Status.SENT:

@@ -21,7 +21,6 @@ from rinnovo.orders.entrypoints.http import admin_router, customer_router
 from rinnovo.orders.entrypoints.scheduler import Scheduler
 from rinnovo.orders.service_layer.context import Context
 from rinnovo.orders.service_layer.ports import Policies
-from rinnovo.runtime.changes import Changes
 from rinnovo.runtime.clock import Clock
 from rinnovo.runtime.plugins import BuiltService
 from rinnovo.runtime.service import ServiceRuntime
@@ -62,11 +61,10 @@ def compose(settings: OrdersSettings, clock: Clock | None = None) -> Composed:
     clock = runtime.clock
     db = runtime.db
     kept = stores(db, clock)
-    wake = runtime.wake_relay
     context = Context(
-        services=Changes(kept.services, wake),
-        orders=Changes(kept.orders, wake),
-        carts=Changes(kept.carts, wake),
+        services=runtime.changes(kept.services, scheduled="service_milestones"),
+        orders=runtime.changes(kept.orders, scheduled="unpaid_orders"),
+        carts=runtime.changes(kept.carts),
         numbers=OrderNumbers(db["counters"]),
         idempotency=IdempotencyKeys(db["idempotency_keys"]),
         products=Replica(db["catalog_products"], ProductSnapshot),

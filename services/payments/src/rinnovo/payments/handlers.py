@@ -74,6 +74,7 @@ from rinnovo.payments.methods.base import (
     Refunds,
     StoredMethod,
 )
+from rinnovo.runtime import tracing
 from rinnovo.runtime.aggregates import VersionConflict
 from rinnovo.runtime.clock import Clock, rome_date
 from rinnovo.runtime.dead_letters import PoisonMessage
@@ -279,7 +280,9 @@ class PaymentsApp:
                 )
                 events = EventFactory(registered, stored.version, now, None).registered().events
                 try:
-                    await self.payments.save(stored, registered, events, incoming.source)
+                    # In the trace of the payment's flow, linked to the statement or callback.
+                    with tracing.resumed(stored.trace, "register payment", source=kind):
+                        await self.payments.save(stored, registered, events, incoming.source)
                 except VersionConflict:
                     continue  # changed meanwhile (registered by a concurrent delivery?)
                 self._on_events()

@@ -7,7 +7,7 @@ collections with an outbox, start-up steps and routers, and asks it for the ASGI
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from fastapi import APIRouter, FastAPI, Response
@@ -18,20 +18,25 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from rinnovo.contracts import TopicSpec
+from rinnovo.runtime import tracing_setup
 from rinnovo.runtime.auth import Auth, AuthSettings
 from rinnovo.runtime.body_limit import BodyLimit
+from rinnovo.runtime.changes import Aggregates, Changes
 from rinnovo.runtime.clock import Clock, ShiftedClock
 from rinnovo.runtime.events import Record
 from rinnovo.runtime.kafka import (
     EventHandler,
     OutboxPublisher,
+    client_options,
     ensure_topics,
     make_broker,
     make_producer,
     subscribe,
 )
-from rinnovo.runtime.metrics import Metrics, MetricsServer
+from rinnovo.runtime.metrics import Metrics, MetricsServer, instrument_http
+from rinnovo.runtime.observed_claims import ObservedClaims
 from rinnovo.runtime.outbox import OutboxRelay, RelayLease
+from rinnovo.runtime.probes import Probes
 from rinnovo.runtime.problems import (
     document_problems,
     install_problem_handlers,
@@ -45,6 +50,7 @@ log = structlog.get_logger(__name__)
 
 Document = dict[str, Any]
 Step = Callable[[], Coroutine[Any, Any, None]]
+T = TypeVar("T")
 
 
 class Readiness(BaseModel):
@@ -57,6 +63,7 @@ class ServiceRuntime:
         self.settings = settings
         self.clock = clock or service_clock(settings.time_travel)
         self.metrics = Metrics()
+        tracing_setup.configure(name)  # before the clients it instruments are made
         self.mongo: AsyncMongoClient[Document] = AsyncMongoClient(
             settings.infra.mongodb_url, tz_aware=True, connect=False
         )
@@ -66,6 +73,7 @@ class ServiceRuntime:
         self.group_id = settings.consumer_group or f"rinnovo-{name}"
         self._topics: dict[str, TopicSpec] = {}
         self._produced: list[str] = []
+        self._consumed: list[str] = []
         self._outbox_collections: list[AsyncCollection[Document]] = []
         self._startup: list[Step] = []
         self._background: list[Step] = []
@@ -92,6 +100,7 @@ class ServiceRuntime:
 
     def subscribe(self, spec: TopicSpec, handler: EventHandler) -> None:
         self._topics[spec.name] = spec
+        self._consumed.append(self.settings.infra.kafka_topic_prefix + spec.name)
         subscribe(
             self.broker,
             spec,
@@ -119,6 +128,13 @@ class ServiceRuntime:
         """Let one path take bodies over ``max_body_bytes`` (a bank statement)."""
         self._larger_bodies[path] = max_bytes
 
+    def changes(self, store: Aggregates[T], scheduled: str | None = None) -> Changes[T]:
+        """Changes of one kind of aggregate that wake the relay; with ``scheduled`` (what
+        its due work is called), its claims are measured (``observed_claims.py``)."""
+        if scheduled is not None:
+            store = ObservedClaims(store, self.metrics, scheduled)
+        return Changes(store, self.wake_relay)
+
     def wake_relay(self) -> None:
         if self.relay is not None:
             self.relay.wake()
@@ -126,9 +142,11 @@ class ServiceRuntime:
     async def ready(self) -> bool:
         try:
             await self.db.command("ping")
-            return await self.broker.ping(timeout=2.0)
+            ready = await self.broker.ping(timeout=2.0)
         except Exception:
-            return False
+            ready = False
+        self.metrics.ready.set(1 if ready else 0)
+        return ready
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -152,12 +170,13 @@ class ServiceRuntime:
                         self.name,
                         self.settings.outbox_lease_seconds,
                     ),
+                    clock=self.clock.now,
                 )
                 await self.relay.ensure_indexes()
             for step in self._startup:
                 await step()
             await self.broker.start()
-            loops: list[Step] = [*self._background]
+            loops: list[Step] = [*self._background, self._probes().run]
             if self.relay is not None:
                 loops.append(self.relay.run)
             tasks = [asyncio.create_task(loop(), name=f"{self.name}:{loop}") for loop in loops]
@@ -172,7 +191,18 @@ class ServiceRuntime:
             await self.mongo.close()
             if self.metrics_server is not None:
                 self.metrics_server.close()
+            tracing_setup.flush()
             log.info("service stopped", service=self.name)
+
+    def _probes(self) -> Probes:
+        return Probes(
+            self.metrics,
+            self.ready,
+            client_options(self.settings.infra),
+            self.group_id,
+            self._consumed,
+            self.settings.probe_seconds,
+        )
 
     async def _stamp(self) -> Callable[[Record], Mapping[str, str]]:
         """With a schema registry, the produced events' schemas registered (or the start
@@ -210,6 +240,8 @@ class ServiceRuntime:
             app.include_router(router)
         if isinstance(self.clock, ShiftedClock):
             app.include_router(clock_router(self.clock, self.auth, self._on_clock_moved))
+        instrument_http(app, self.metrics.registry)
+        tracing_setup.instrument_app(app)
         return app
 
     def _operations_router(self) -> APIRouter:

@@ -5,7 +5,7 @@ is what makes a redelivered event harmless. Its later changes are version-guarde
 carry their events (``rinnovo.runtime.aggregates``).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +19,7 @@ from rinnovo.notifier.domain.delivery import Status
 from rinnovo.notifier.domain.endpoints import ALL, Endpoint
 from rinnovo.notifier.domain.messages import KnownOrder
 from rinnovo.notifier.domain.notifications import Attempt, Audience, Notification, Target
-from rinnovo.runtime import aggregates
+from rinnovo.runtime import aggregates, tracing
 
 Collection = AsyncCollection[dict[str, Any]]
 
@@ -114,6 +114,8 @@ def from_document(doc: dict[str, Any]) -> Notification:
 class Claimed:
     notification: Notification
     version: int
+    trace: Mapping[str, str] | None = None
+    """The trace context it was stored in: its delivery continues that trace."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,7 @@ class Notifications:
         )
         if doc is None:
             return None
-        return Claimed(from_document(doc), doc[aggregates.VERSION])
+        return Claimed(from_document(doc), doc[aggregates.VERSION], doc.get(tracing.TRACE))
 
     async def record(
         self, claimed: Claimed, after: Notification, events: Sequence[Event] = ()

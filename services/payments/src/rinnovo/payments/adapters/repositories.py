@@ -5,7 +5,7 @@ the version guard, the outbox and the inbox (see ``rinnovo.runtime.aggregates``)
 """
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +19,7 @@ from rinnovo.payments.domain.payments import Payment
 from rinnovo.payments.domain.reviews import ReviewItem, ReviewStatus
 from rinnovo.payments.domain.statements import BankEntry
 from rinnovo.payments.methods.base import StoredMethod
-from rinnovo.runtime import aggregates
+from rinnovo.runtime import aggregates, tracing
 from rinnovo.runtime.documents import from_document, to_document
 
 Collection = AsyncCollection[dict[str, Any]]
@@ -34,6 +34,8 @@ class Versioned:
     value: Payment
     version: int
     inbox: tuple[str, ...] = ()
+    trace: Mapping[str, str] | None = None
+    """The trace context of its flow: money arriving later continues that trace."""
 
 
 class Payments:
@@ -63,6 +65,7 @@ class Payments:
             from_document(Payment, doc["state"]),
             doc["version"],
             tuple(doc.get(aggregates.INBOX, ())),
+            doc.get(tracing.TRACE),
         )
 
     async def get(self, payment_id: str) -> Versioned | None:

@@ -78,11 +78,13 @@ class ConsumerGroups:
         admin, consumer = await self._open()
         try:
             committed = await admin.list_consumer_group_offsets(group)
-            await consumer.topics()  # refresh the cluster's metadata
+            wanted = set(topics)
+            # Every topic's metadata: naming topics would have the broker create them.
             partitions = {
-                TopicPartition(topic, p)
-                for topic in topics
-                for p in consumer.partitions_for_topic(topic) or ()
+                TopicPartition(t["topic"], p["partition"])
+                for t in await admin.describe_topics()
+                if t["topic"] in wanted
+                for p in t["partitions"]
             } | set(committed)
             ends = await consumer.end_offsets(sorted(partitions)) if partitions else {}
         except BaseException:
@@ -103,15 +105,17 @@ class ConsumerGroups:
         return sorted(str(g[0]) for g in await admin.list_consumer_groups())
 
     async def describe(self, group: str, topics: Iterable[str] = ()) -> GroupState:
-        """The group's state, members with their partitions, and positions."""
+        """The group's state, members with their partitions, and positions on ``topics``,
+        the members' topics and those the group committed on."""
         admin, _ = await self._open()
         [description] = await admin.describe_consumer_groups([group])
         members = tuple(_members(description))
+        assigned = {topic for m in members for topic, _ in m.partitions}
         return GroupState(
             group=group,
             state=_state_of(description),
             members=members,
-            positions=tuple(await self.positions(group, topics)),
+            positions=tuple(await self.positions(group, {*topics, *assigned})),
         )
 
 

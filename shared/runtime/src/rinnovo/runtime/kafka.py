@@ -38,7 +38,11 @@ def make_producer(infra: InfraSettings, service: str) -> RecordProducer:
 
 
 def make_broker(
-    infra: InfraSettings, service: str, metrics: Metrics, producer: RecordProducer
+    infra: InfraSettings,
+    service: str,
+    metrics: Metrics,
+    producer: RecordProducer,
+    group: str = "",
 ) -> KafkaBroker:
     """The consuming side; consumers acknowledge after the work is stored. Nothing is
     published through the broker's own producer: events leave through ``producer``."""
@@ -51,7 +55,7 @@ def make_broker(
         middlewares=(
             *tracing_setup.kafka_middlewares(),  # outermost: the dead letter is in the span
             KafkaPrometheusMiddleware(registry=metrics.registry, app_name=service),
-            DeadLetterMiddleware(service=service, metrics=metrics, producer=producer),
+            DeadLetterMiddleware(service, metrics, producer, group),
         ),
         logger=None,
     )

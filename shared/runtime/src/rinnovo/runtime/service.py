@@ -69,8 +69,8 @@ class ServiceRuntime:
         )
         self.db: AsyncDatabase[Document] = self.mongo[settings.database or f"rinnovo_{name}"]
         self.producer = make_producer(settings.infra, name)
-        self.broker = make_broker(settings.infra, name, self.metrics, self.producer)
         self.group_id = settings.consumer_group or f"rinnovo-{name}"
+        self.broker = make_broker(settings.infra, name, self.metrics, self.producer, self.group_id)
         self._topics: dict[str, TopicSpec] = {}
         self._produced: list[str] = []
         self._consumed: list[str] = []

@@ -78,14 +78,7 @@ class ConsumerGroups:
         admin, consumer = await self._open()
         try:
             committed = await admin.list_consumer_group_offsets(group)
-            wanted = set(topics)
-            # Every topic's metadata: naming topics would have the broker create them.
-            partitions = {
-                TopicPartition(t["topic"], p["partition"])
-                for t in await admin.describe_topics()
-                if t["topic"] in wanted
-                for p in t["partitions"]
-            } | set(committed)
+            partitions = set(await topic_partitions(admin, topics)) | set(committed)
             ends = await consumer.end_offsets(sorted(partitions)) if partitions else {}
         except BaseException:
             await self.close()  # made anew next time
@@ -117,6 +110,20 @@ class ConsumerGroups:
             members=members,
             positions=tuple(await self.positions(group, {*topics, *assigned})),
         )
+
+
+async def topic_partitions(
+    admin: AIOKafkaAdminClient, topics: Iterable[str]
+) -> list[TopicPartition]:
+    """The partitions of those ``topics`` that exist. Read from every topic's metadata:
+    asking for topics by name would have a broker that allows it create them."""
+    wanted = set(topics)
+    return sorted(
+        TopicPartition(t["topic"], p["partition"])
+        for t in await admin.describe_topics()
+        if t["topic"] in wanted
+        for p in t["partitions"]
+    )
 
 
 def _state_of(description: Any) -> str:

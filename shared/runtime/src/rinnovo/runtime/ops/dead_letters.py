@@ -20,6 +20,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from rinnovo.contracts.topics import DLT_SUFFIX
+from rinnovo.runtime.consumer_groups import topic_partitions
 
 DLT_HEADER = "dlt-"
 REPLAY_OF = "rinnovo-replay-of"
@@ -78,6 +79,15 @@ async def dead_letter_topics(kafka: Mapping[str, Any], prefix: str) -> list[str]
     return sorted(t for t in topics if t.startswith(prefix) and t.endswith(DLT_SUFFIX))
 
 
+async def _partitions(kafka: Mapping[str, Any], topic: str) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(**kafka)
+    await admin.start()
+    try:
+        return await topic_partitions(admin, [topic])
+    finally:
+        await admin.close()
+
+
 def _letter(record: Any) -> DeadLetter:
     return DeadLetter(
         topic=record.topic,
@@ -93,14 +103,12 @@ async def read_dead_letters(
     kafka: Mapping[str, Any], topic: str, at: tuple[int, int] | None = None
 ) -> list[DeadLetter]:
     """Every dead letter of ``topic`` up to its end now, or only the one ``at`` a position."""
+    wanted = [tp for tp in await _partitions(kafka, topic) if at is None or tp.partition == at[0]]
+    if not wanted:
+        return []
     consumer = AIOKafkaConsumer(**kafka, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()  # the cluster's metadata
-        partitions = sorted(consumer.partitions_for_topic(topic) or ())
-        wanted = [TopicPartition(topic, p) for p in partitions if at is None or p == at[0]]
-        if not wanted:
-            return []
         consumer.assign(wanted)
         ends = await consumer.end_offsets(wanted)
         letters: list[DeadLetter] = []

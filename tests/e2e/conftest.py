@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rinnovo.devstack.stack import LocalStack
-from rinnovo.notifier.testing import SmtpServer
+from rinnovo.testing.smtp import SmtpServer
 from tests.e2e.system import OBSERVER, SERVICE_USER, System, running_system
 
 
@@ -19,14 +19,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in item.nodeid.replace("\\", "/"):
             item.add_marker(pytest.mark.e2e)
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -27,9 +27,9 @@ from referencing.jsonschema import DRAFT202012
 from rinnovo.contracts.topics import TOPICS
 from rinnovo.devstack.services import ServiceProcesses
 from rinnovo.devstack.stack import LocalStack
-from rinnovo.notifier.testing import SmtpServer
-from rinnovo.payments.testing import FakeStripe, running_fake_stripe
 from rinnovo.runtime.auth import AuthSettings, issue_token
+from rinnovo.testing.payment_providers import FakeStripe, running_fake_stripe
+from rinnovo.testing.smtp import SmtpServer
 from tests.e2e.in_flight import InFlight, in_flight
 
 ACCEPTANCES = {
@@ -279,13 +279,15 @@ async def running_system(
     *,
     portal: Mapping[str, str] | None = None,
     kafka_user: str | None = None,
+    replicas: Mapping[str, int] | None = None,
     environment: Mapping[str, str] | None = None,
 ) -> AsyncIterator[System]:
     """The four services as processes with topics, databases and groups of their own, ready
     and knowing the catalog; with ``portal`` (its settings), the portal in front of them; on
     a broker with SASL, each service logs in as ``kafka_user`` and the test's own clients as
-    ``OBSERVER``; ``environment`` adds to every service's settings (tracing's). Afterwards
-    every event published is checked against the contracts."""
+    ``OBSERVER``; ``replicas``: more than one process of some services, in one group;
+    ``environment`` adds to every service's settings (tracing's). Afterwards every event
+    published is checked against the contracts."""
     run = uuid.uuid4().hex[:8]
     prefix = f"e{run}."
     databases = {name: f"e2e_{run}_{name}" for name in BACKEND}
@@ -305,7 +307,7 @@ async def running_system(
             "RINNOVO_PAYMENTS_STRIPE_WEBHOOK_SECRET": webhook_secret,
             "RINNOVO_NOTIFIER_SMTP_PORT": str(smtp.port),
         }
-        processes = ServiceProcesses(env, log_dir, names)
+        processes = ServiceProcesses(env, log_dir, names, replicas=replicas)
         processes.env["RINNOVO_PAYMENTS_PUBLIC_BASE_URL"] = processes.url("payments")
         if portal is not None:
             processes.env |= {

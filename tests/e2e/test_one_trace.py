@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from rinnovo.devstack.stack import LocalStack
-from rinnovo.notifier.testing import SmtpServer
-from rinnovo.payments.testing import camt053
 from rinnovo.testing.otlp import OtlpReceiver, ReceivedSpan
+from rinnovo.testing.payment_providers import camt053
+from rinnovo.testing.smtp import SmtpServer
 from tests.e2e.system import System, eventually, running_system
 from tests.e2e.test_journeys import (
     import_service,
@@ -181,7 +181,9 @@ async def test_a_renewal_is_one_trace_from_the_checkout_to_the_email(
     placed = trace.one(publish_of("orders.order.placed"), "order placed, published")
     in_payments = trace.one(consumed("payments", "orders.order.v1", placed), "in payments")
     requested = trace.one(publish_of("payments.payment.requested"), "payment requested")
-    registering = trace.one(named("register payment"), "the statement's credit registered")
+    registering = trace.one(
+        named("money received", source="statement"), "the statement's credit registered"
+    )
     registered = trace.one(publish_of("payments.payment.registered"), "payment registered")
     in_orders = trace.one(consumed("orders", "payments.payment.v1", registered), "in orders")
     renewed = trace.one(publish_of("orders.service.renewed"), "service renewed, published")

@@ -32,13 +32,15 @@ NEVER_CLAIMED = datetime(1970, 1, 1, tzinfo=UTC)
 @dataclass(frozen=True)
 class Stored(Generic[T]):
     """An aggregate as read: its value, the version that guards the next write, the ids of
-    the events it already processed, and the due instant stored with it."""
+    the events it already processed, the due instant stored with it, and the trace context
+    of its flow (``tracing.resumed`` continues it)."""
 
     id: str
     value: T
     version: int
     inbox: tuple[str, ...] = ()
     due_at: datetime | None = None
+    trace: Mapping[str, str] | None = None
 
     @property
     def next_version(self) -> int:
@@ -138,11 +140,19 @@ class Aggregates(Protocol[T]):
         ...
 
     async def claim(
-        self, id_: str, now: datetime, lease: timedelta, *, fence: bool = False
+        self,
+        id_: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        fence: bool = False,
+        count: str | None = None,
     ) -> Stored[T] | None:
         """Claim one due aggregate until ``now + lease`` so other replicas skip it; None if
         it is not due or claimed. ``fence`` bumps its version, so that a claimer whose lease
-        ran out loses its write to the one that claimed after it."""
+        ran out loses its write to the one that claimed after it. ``count`` names a number field
+        of its document (a dotted path reaches into it) that the claim adds one to: work
+        taken is counted even when its claimer stops before writing (delivery attempts)."""
         ...
 
     async def claim_next(
@@ -152,6 +162,7 @@ class Aggregates(Protocol[T]):
         *,
         where: Mapping[str, Any] | None = None,
         fence: bool = False,
+        count: str | None = None,
     ) -> Stored[T] | None:
         """Claim the aggregate due soonest, as ``claim`` does; None when nothing is due."""
         ...
@@ -248,9 +259,15 @@ class Changes(Generic[T]):
         return await self.store.due(now, limit, where)
 
     async def claim(
-        self, id_: str, now: datetime, lease: timedelta, *, fence: bool = False
+        self,
+        id_: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        fence: bool = False,
+        count: str | None = None,
     ) -> Stored[T] | None:
-        return await self.store.claim(id_, now, lease, fence=fence)
+        return await self.store.claim(id_, now, lease, fence=fence, count=count)
 
     async def claim_next(
         self,
@@ -259,5 +276,6 @@ class Changes(Generic[T]):
         *,
         where: Mapping[str, Any] | None = None,
         fence: bool = False,
+        count: str | None = None,
     ) -> Stored[T] | None:
-        return await self.store.claim_next(now, lease, where=where, fence=fence)
+        return await self.store.claim_next(now, lease, where=where, fence=fence, count=count)

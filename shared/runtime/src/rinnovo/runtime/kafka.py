@@ -22,10 +22,15 @@ from rinnovo.runtime.settings import InfraSettings
 EventHandler = Callable[[Event], Awaitable[None]]
 
 
+def bootstrap_servers(infra: InfraSettings) -> list[str]:
+    """``KAFKA_BOOTSTRAP_SERVERS`` as a list: FastStream takes a string for one address."""
+    return [address.strip() for address in infra.kafka_bootstrap_servers.split(",") if address]
+
+
 def client_options(infra: InfraSettings) -> dict[str, Any]:
     """What every Kafka client of a service is given to reach the cluster and sign in."""
     return {
-        "bootstrap_servers": infra.kafka_bootstrap_servers,
+        "bootstrap_servers": bootstrap_servers(infra),
         **infra.kafka_security.client_options(),
     }
 
@@ -47,7 +52,7 @@ def make_broker(
     """The consuming side; consumers acknowledge after the work is stored. Nothing is
     published through the broker's own producer: events leave through ``producer``."""
     broker = KafkaBroker(
-        infra.kafka_bootstrap_servers,
+        bootstrap_servers(infra),
         client_id=f"rinnovo-{service}",
         security=infra.kafka_security.faststream(),
         ack_policy=AckPolicy.NACK_ON_ERROR,

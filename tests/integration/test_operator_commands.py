@@ -12,16 +12,15 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pymongo import AsyncMongoClient
 
-from rinnovo.contracts.payments import PaymentRegistered, PaymentRegisteredPayload
 from rinnovo.contracts.topics import ORDERS_ORDER
 from rinnovo.runtime.aggregates import new_document
 from rinnovo.runtime.consumer_groups import ConsumerGroups
-from rinnovo.runtime.events import new_event
 from rinnovo.runtime.kafka import ensure_topics
 from rinnovo.runtime.metrics import Metrics
 from rinnovo.runtime.outbox import RelayLease
 from rinnovo.runtime.probes import Probes
 from rinnovo.runtime.settings import InfraSettings
+from rinnovo.testing.events import payment_registered
 from tests.operator import rinnovo
 
 pytestmark = pytest.mark.integration
@@ -41,24 +40,6 @@ def environment(infra: InfraSettings, **services: str) -> dict[str, str]:
     return env | {f"RINNOVO_{k.upper()}": v for k, v in services.items()}
 
 
-def registered(occurred_at: datetime) -> PaymentRegistered:
-    return new_event(
-        PaymentRegistered,
-        payload=PaymentRegisteredPayload(
-            payment_id="p1",
-            order_id="o1",
-            order_number="2026-000001",
-            method="bank_transfer",
-            amount_cents=3050,
-            registered_at=occurred_at,
-        ),
-        producer="payments",
-        aggregate_id="p1",
-        aggregate_version=2,
-        occurred_at=occurred_at,
-    )
-
-
 async def test_outbox_status_shows_what_waits_and_who_relays_it(
     infra: InfraSettings, mongo: Mongo, database_name: Callable[[str], str]
 ) -> None:
@@ -67,8 +48,8 @@ async def test_outbox_status_shows_what_waits_and_who_relays_it(
     two_minutes_ago = datetime.now(UTC) - timedelta(minutes=2)
     await db["services"].insert_many(
         [
-            new_document("s1", {"state": {}}, [registered(two_minutes_ago)]),
-            new_document("s2", {"state": {}}, [registered(datetime.now(UTC))] * 2),
+            new_document("s1", {"state": {}}, [payment_registered(two_minutes_ago)]),
+            new_document("s2", {"state": {}}, [payment_registered(datetime.now(UTC))] * 2),
             new_document("s3", {"state": {}}),  # nothing to publish
         ]
     )

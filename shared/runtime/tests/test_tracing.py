@@ -14,11 +14,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision
 from opentelemetry.trace import SpanKind, StatusCode
 
-from rinnovo.contracts.payments import PaymentRegistered, PaymentRegisteredPayload
+from rinnovo.contracts.payments import PaymentRegistered
 from rinnovo.runtime import tracing, tracing_setup
 from rinnovo.runtime.aggregates import guarded_update, new_document
-from rinnovo.runtime.events import Record, new_event
+from rinnovo.runtime.events import Record
 from rinnovo.runtime.producer import Message
+from rinnovo.testing.events import payment_registered
 
 
 @pytest.fixture
@@ -40,22 +41,7 @@ def tracer() -> trace.Tracer:
 
 
 def an_event() -> PaymentRegistered:
-    now = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
-    return new_event(
-        PaymentRegistered,
-        payload=PaymentRegisteredPayload(
-            payment_id="p1",
-            order_id="o1",
-            order_number="2026-000001",
-            method="bank_transfer",
-            amount_cents=3050,
-            registered_at=now,
-        ),
-        producer="payments",
-        aggregate_id="p1",
-        aggregate_version=2,
-        occurred_at=now,
-    )
+    return payment_registered(datetime(2026, 5, 1, 9, 0, tzinfo=UTC))
 
 
 def trace_id_in(headers: dict[str, str]) -> int:

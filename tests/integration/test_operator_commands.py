@@ -17,6 +17,7 @@ from rinnovo.runtime.aggregates import new_document
 from rinnovo.runtime.consumer_groups import ConsumerGroups
 from rinnovo.runtime.kafka import ensure_topics
 from rinnovo.runtime.metrics import Metrics
+from rinnovo.runtime.ops.dead_letters import read_dead_letters
 from rinnovo.runtime.outbox import RelayLease
 from rinnovo.runtime.probes import Probes
 from rinnovo.runtime.settings import InfraSettings
@@ -148,3 +149,24 @@ async def test_a_service_reports_its_groups_lag_per_partition(
 
     assert [lag(p) for p in range(3)] == [3, 0, 0]
     assert metrics.registry.get_sample_value("rinnovo_ready") == 1
+
+
+async def test_every_dead_letter_is_read_each_time_from_a_topics_beginning(
+    infra: InfraSettings,
+) -> None:
+    """A consumer assigned to a partition resets its position in the background; reading
+    must start from the beginning whatever that reset does, every time."""
+    await ensure_topics(infra, [ORDERS_ORDER])  # with its dead-letter twin
+    topic = infra.kafka_topic_prefix + ORDERS_ORDER.dead_letter
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        for partition in (0, 2):
+            await producer.send_and_wait(topic, b"{}", partition=partition)
+    finally:
+        await producer.stop()
+    kafka = {"bootstrap_servers": infra.kafka_bootstrap_servers}
+
+    for _ in range(8):
+        letters = await read_dead_letters(kafka, topic)
+        assert [letter.position for letter in letters] == ["0:0", "2:0"]

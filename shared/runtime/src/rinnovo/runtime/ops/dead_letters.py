@@ -106,7 +106,9 @@ async def read_dead_letters(
     wanted = [tp for tp in await _partitions(kafka, topic) if at is None or tp.partition == at[0]]
     if not wanted:
         return []
-    consumer = AIOKafkaConsumer(**kafka, enable_auto_commit=False)
+    # An assigned partition's position is reset in the background (to the end by default),
+    # racing with the seek below: reset to the beginning, so both land there.
+    consumer = AIOKafkaConsumer(**kafka, enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
     try:
         consumer.assign(wanted)

@@ -280,18 +280,20 @@ async def running_system(
     portal: Mapping[str, str] | None = None,
     kafka_user: str | None = None,
     replicas: Mapping[str, int] | None = None,
+    environment: Mapping[str, str] | None = None,
 ) -> AsyncIterator[System]:
     """The four services as processes with topics, databases and groups of their own, ready
     and knowing the catalog; with ``portal`` (its settings), the portal in front of them; on
     a broker with SASL, each service logs in as ``kafka_user`` and the test's own clients as
-    ``OBSERVER``; ``replicas``: more than one process of some services, in one group.
-    Afterwards every event published is checked against the contracts."""
+    ``OBSERVER``; ``replicas``: more than one process of some services, in one group;
+    ``environment`` adds to every service's settings (tracing's). Afterwards every event
+    published is checked against the contracts."""
     run = uuid.uuid4().hex[:8]
     prefix = f"e{run}."
     databases = {name: f"e2e_{run}_{name}" for name in BACKEND}
     groups = {name: f"e{run}-{name}" for name in BACKEND}
     webhook_secret = f"whsec_{uuid.uuid4().hex}"
-    env = service_environment(stack, prefix, databases, groups)
+    env = service_environment(stack, prefix, databases, groups) | dict(environment or {})
     names = (*BACKEND, "portal") if portal is not None else BACKEND
     kafka_options: dict[str, str] = {}
     if kafka_user is not None:

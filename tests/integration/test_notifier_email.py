@@ -80,6 +80,12 @@ class Notifier:
             headers=bearer(subject, *roles),
         )
 
+    def deliveries(self, outcome: str) -> float:
+        """E-mail delivery attempts with this outcome, as the service's metrics count them."""
+        registry = self.built.runtime.metrics.registry
+        labels = {"channel": "email", "outcome": outcome}
+        return registry.get_sample_value("rinnovo_deliveries_total", labels) or 0.0
+
     async def notifications(self, **filters: str) -> list[dict[str, Any]]:
         async with self.client("ops", "admin") as admin:
             response = await admin.get("/v1/admin/notifications", params=filters)
@@ -209,6 +215,8 @@ async def test_smtp_down_then_up_sends_once_after(
     assert received["Subject"].startswith("Your service 98765432@example.it expires in 30 days")
     assert sent["history"][-1]["outcome"] == "sent"
     assert sent["attempts"] == len(sent["history"]) >= 3
+    assert notifier.deliveries("retried") == sent["attempts"] - 1
+    assert (notifier.deliveries("sent"), notifier.deliveries("failed")) == (1, 0)
 
 
 async def test_a_permanent_refusal_is_recorded_and_emitted(
@@ -225,6 +233,7 @@ async def test_a_permanent_refusal_is_recorded_and_emitted(
     assert failed["attempts"] == 1
     assert "550" in failed["last_error"]
     assert [(a["outcome"], a["status_code"]) for a in failed["history"]] == [("refused", 550)]
+    assert (notifier.deliveries("failed"), notifier.deliveries("sent")) == (1, 0)
     [record] = await topic_reader(
         notifier.infra.kafka_bootstrap_servers,
         notifier.infra.kafka_topic_prefix + NOTIFIER_NOTIFICATION.name,

@@ -19,7 +19,6 @@ from rinnovo.notifier.entrypoints.http import admin_router, customer_router
 from rinnovo.notifier.rendering import Renderer
 from rinnovo.notifier.service_layer.context import Context
 from rinnovo.notifier.settings import NotifierSettings
-from rinnovo.runtime.changes import Changes
 from rinnovo.runtime.clock import Clock
 from rinnovo.runtime.locales import choose_locale
 from rinnovo.runtime.plugins import BuiltService, load_plugins
@@ -57,7 +56,7 @@ def compose(settings: NotifierSettings, clock: Clock | None = None) -> Composed:
     plugins = load_plugins(CHANNELS_GROUP, settings.allowed_channels(), ChannelPlugin)  # type: ignore[type-abstract]
     channels: dict[str, Channel] = {n: p.build(channel_context) for n, p in plugins.items()}
     context = Context(
-        notifications=Changes(kept.notifications, runtime.wake_relay),
+        notifications=runtime.changes(kept.notifications, scheduled="deliveries"),
         history=kept.history,
         orders=kept.orders,
         endpoints=kept.endpoints,
@@ -67,6 +66,7 @@ def compose(settings: NotifierSettings, clock: Clock | None = None) -> Composed:
         default_locale=settings.default_locale,
         allow_plain_http=settings.webhook_allow_plain_http,
         egress=EgressPolicy(settings.webhook_allow_loopback),
+        counted=lambda channel, outcome: runtime.metrics.deliveries.labels(channel, outcome).inc(),
     )
     runtime.produces(NOTIFIER_NOTIFICATION)
     runtime.with_outbox(kept.notifications.collection)

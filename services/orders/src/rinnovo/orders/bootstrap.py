@@ -22,7 +22,6 @@ from rinnovo.orders.entrypoints.http import admin_router, customer_router, publi
 from rinnovo.orders.entrypoints.scheduler import Scheduler
 from rinnovo.orders.service_layer.context import Context
 from rinnovo.orders.service_layer.ports import Policies
-from rinnovo.runtime.changes import Changes
 from rinnovo.runtime.clock import Clock
 from rinnovo.runtime.plugins import BuiltService
 from rinnovo.runtime.service import ServiceRuntime
@@ -66,15 +65,14 @@ def compose(settings: OrdersSettings, clock: Clock | None = None) -> Composed:
     clock = runtime.clock
     db = runtime.db
     kept = stores(db, clock)
-    wake = runtime.wake_relay
 
     def written_due(due_at: datetime) -> None:
         scheduler.written_due(due_at)  # built below, before anything is written
 
     context = Context(
-        services=Changes(kept.services, wake, written_due),
-        orders=Changes(kept.orders, wake, written_due),
-        carts=Changes(kept.carts, wake),
+        services=runtime.changes(kept.services, "service_milestones", written_due),
+        orders=runtime.changes(kept.orders, "unpaid_orders", written_due),
+        carts=runtime.changes(kept.carts),
         numbers=OrderNumbers(db["counters"]),
         idempotency=IdempotencyKeys(db["idempotency_keys"]),
         products=Replica(db["catalog_products"], ProductSnapshot),

@@ -128,9 +128,8 @@ def compose(settings: PaymentsSettings, clock: Clock | None = None) -> Composed:
         stripe=stripe,
     )
     plugins = load_plugins(METHODS_GROUP, enabled, MethodPlugin)  # type: ignore[type-abstract]
-    wake = runtime.wake_relay
     context = Context(
-        payments=Changes(kept.payments, wake),
+        payments=runtime.changes(kept.payments, scheduled="automatic_charges"),
         reviews=Changes(kept.reviews),
         bank=Changes(kept.bank),
         statements=Changes(kept.statements),

@@ -6,6 +6,10 @@ Every state change of an aggregate is one ``update_one`` that, together:
 - sets the new state and bumps the version by one per event,
 - pushes the new events into the document's outbox (published later by the relay),
 - records the id of the event that caused it in the inbox (so a redelivery is a no-op).
+
+With tracing on, a new aggregate and a change with events also keep the trace context they
+were written in (``tracing.TRACE``): work that continues the flow later, outside it,
+resumes that trace.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -16,6 +20,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from rinnovo.contracts import Event
+from rinnovo.runtime import tracing
 from rinnovo.runtime.events import Record
 from rinnovo.runtime.outbox import OUTBOX, PENDING
 
@@ -62,6 +67,8 @@ def new_document(
     }
     if events:
         doc[PENDING] = True
+    if trace := tracing.context_headers():
+        doc[tracing.TRACE] = trace
     return doc
 
 
@@ -80,6 +87,8 @@ def guarded_update(
     if events:
         set_[PENDING] = True
         push[OUTBOX] = {"$each": [Record.of(e).to_document() for e in events]}
+        if trace := tracing.context_headers():
+            set_[tracing.TRACE] = trace
     if causes:
         filter_[INBOX] = {"$ne": causes[0]} if len(causes) == 1 else {"$nin": list(causes)}
         push[INBOX] = {"$each": list(causes), "$slice": -INBOX_SIZE}

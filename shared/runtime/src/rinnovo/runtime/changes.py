@@ -32,13 +32,15 @@ NEVER_CLAIMED = datetime(1970, 1, 1, tzinfo=UTC)
 @dataclass(frozen=True)
 class Stored(Generic[T]):
     """An aggregate as read: its value, the version that guards the next write, the ids of
-    the events it already processed, and the due instant stored with it."""
+    the events it already processed, the due instant stored with it, and the trace context
+    of its flow (``tracing.resumed`` continues it)."""
 
     id: str
     value: T
     version: int
     inbox: tuple[str, ...] = ()
     due_at: datetime | None = None
+    trace: Mapping[str, str] | None = None
 
     @property
     def next_version(self) -> int:

@@ -7,6 +7,9 @@ rinnovo contracts export      write JSON Schemas and AsyncAPI documents into the
                               publish each changed event as its next version if compatible
 rinnovo contracts check       fail if they differ from the code, if a published version was
                               edited, or if two versions or a consumer's view disagree
+rinnovo dlt list|show|replay  dead letters: read them, send them back once fixed
+rinnovo outbox status         per service: events waiting to be published, the relay's lease
+rinnovo consumers             consumer groups: members and lag per partition
 """
 
 import argparse
@@ -139,7 +142,14 @@ def main(argv: list[str] | None = None) -> int:
     contracts = commands.add_parser("contracts", help="published schemas")
     contracts.add_argument("action", choices=["export", "check"])
     contracts.add_argument("--root", type=Path, default=Path.cwd())
+    from rinnovo.runtime.ops import consumers, dlt, outbox_status
+
+    for group in (dlt, outbox_status, consumers):
+        group.register(commands)
     args = parser.parse_args(argv)
+    if hasattr(args, "handler"):  # an operator's command
+        code: int = args.handler(args)
+        return code
 
     if args.command == "services":
         for name, plugin in allowed_services().items():

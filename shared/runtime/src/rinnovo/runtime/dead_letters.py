@@ -74,8 +74,11 @@ def is_transient(exc: Exception) -> bool:
 class DeadLetterMiddleware:
     """Broker middleware factory: one ``_DeadLetterScope`` per consumed message."""
 
-    def __init__(self, service: str, metrics: Metrics, producer: RecordProducer) -> None:
+    def __init__(
+        self, service: str, metrics: Metrics, producer: RecordProducer, group: str = ""
+    ) -> None:
         self.service = service
+        self.group = group or f"rinnovo-{service}"
         self.metrics = metrics
         self.producer = producer
 
@@ -131,7 +134,8 @@ class _DeadLetterScope(BaseMiddleware):
             "dlt-original-topic": record.topic,
             "dlt-original-partition": str(record.partition),
             "dlt-original-offset": str(record.offset),
-            "dlt-consumer-group": f"rinnovo-{self.factory.service}",
+            "dlt-consumer-group": self.factory.group,
+            "dlt-service": self.factory.service,
             "dlt-reason": kind,
             "dlt-error": reason[:MAX_REASON],
             "dlt-failed-at": datetime.now(UTC).isoformat(),

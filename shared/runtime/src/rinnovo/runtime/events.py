@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from rinnovo.contracts import Event, topic_for
+from rinnovo.runtime import tracing
 
 E = TypeVar("E", bound=Event)
 
@@ -55,8 +56,15 @@ class Record:
             topic=topic_for(type(event)).name,
             key=event.aggregate_id,
             value=event.model_dump_json().encode(),
-            headers=cloudevents_headers(event),
+            # The context the event is written in: its publication continues that trace.
+            headers=cloudevents_headers(event) | tracing.context_headers(),
         )
+
+    @property
+    def time(self) -> datetime | None:
+        """When its event occurred (by its producer's clock), if the record says."""
+        stamped = self.headers.get("ce_time")
+        return None if stamped is None else datetime.fromisoformat(stamped)
 
     def to_document(self) -> dict[str, Any]:
         return {

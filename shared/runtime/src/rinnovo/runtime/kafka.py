@@ -13,6 +13,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.message import StreamMessage
 
 from rinnovo.contracts import Event, TopicSpec
+from rinnovo.runtime import tracing, tracing_setup
 from rinnovo.runtime.dead_letters import DeadLetterMiddleware, PoisonMessage
 from rinnovo.runtime.events import Record
 from rinnovo.runtime.metrics import Metrics
@@ -59,7 +60,11 @@ class Broker(KafkaBroker):
 
 
 def make_broker(
-    infra: InfraSettings, service: str, metrics: Metrics, producer: RecordProducer
+    infra: InfraSettings,
+    service: str,
+    metrics: Metrics,
+    producer: RecordProducer,
+    group: str = "",
 ) -> KafkaBroker:
     """The consuming side; consumers acknowledge after the work is stored. Nothing is
     published through the broker's own producer: events leave through ``producer``."""
@@ -70,8 +75,9 @@ def make_broker(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         allow_auto_create_topics=False,
         middlewares=(
+            *tracing_setup.kafka_middlewares(),  # outermost: the dead letter is in the span
             KafkaPrometheusMiddleware(registry=metrics.registry, app_name=service),
-            DeadLetterMiddleware(service=service, metrics=metrics, producer=producer),
+            DeadLetterMiddleware(service, metrics, producer, group),
         ),
         logger=None,
     )
@@ -120,17 +126,17 @@ class OutboxPublisher:
         self._stamp = stamp  # headers added on the way out (the registry's schema id)
 
     async def publish(self, records: Sequence[Record]) -> None:
-        await self._producer.send_all(
-            [
-                Message(
-                    self._prefix + r.topic,
-                    r.value,
-                    key=r.key.encode(),
-                    headers={**r.headers, **self._stamp(r)},
-                )
-                for r in records
-            ]
-        )
+        messages = [
+            Message(
+                self._prefix + r.topic,
+                r.value,
+                key=r.key.encode(),
+                headers={**r.headers, **self._stamp(r)},
+            )
+            for r in records
+        ]
+        with tracing.publishing(messages) as traced:  # in the trace each was written in
+            await self._producer.send_all(traced)
 
 
 def subscribe(

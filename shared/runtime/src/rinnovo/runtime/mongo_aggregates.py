@@ -9,6 +9,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from rinnovo.runtime import tracing
 from rinnovo.runtime.aggregates import INBOX, INBOX_SIZE, VERSION, guarded_update, new_document
 from rinnovo.runtime.changes import (
     CLAIMED_UNTIL,
@@ -70,6 +71,7 @@ class MongoAggregates(Generic[T]):
             doc[VERSION],
             tuple(doc.get(INBOX, ())),
             as_utc(due),
+            doc.get(tracing.TRACE),
         )
 
     async def load(self, ids: Sequence[str]) -> dict[str, Stored[T]]:

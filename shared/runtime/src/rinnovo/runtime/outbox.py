@@ -8,9 +8,11 @@ events are published again later, never lost; consumers deduplicate on ``event_i
 
 import asyncio
 import contextlib
+import os
+import socket
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -46,6 +48,8 @@ class RelayLease:
         self._name = name
         self._seconds = seconds
         self.owner = uuid.uuid4().hex
+        self.holder = f"{socket.gethostname()}:{os.getpid()}"
+        """Who holds it, for operators (``rinnovo outbox status``)."""
         self._held_until = 0.0
 
     async def still_held(self) -> bool:
@@ -61,7 +65,13 @@ class RelayLease:
         try:
             await self._leases.update_one(
                 {"_id": self._name, "$or": [{"owner": self.owner}, {"until": {"$lt": now}}]},
-                {"$set": {"owner": self.owner, "until": now + timedelta(seconds=self._seconds)}},
+                {
+                    "$set": {
+                        "owner": self.owner,
+                        "holder": self.holder,
+                        "until": now + timedelta(seconds=self._seconds),
+                    }
+                },
                 upsert=True,
             )
         except DuplicateKeyError:
@@ -82,6 +92,7 @@ class OutboxRelay:
         poll_seconds: float = 0.2,
         batch_size: int = 200,
         lease: RelayLease | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._collections = collections
         self._publisher = publisher
@@ -89,6 +100,7 @@ class OutboxRelay:
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
         self._lease = lease
+        self._now = clock  # events' times are the service's clock's
         self._wake = asyncio.Event()
         self._filled_batch = False
         self.idle = asyncio.Event()
@@ -114,6 +126,9 @@ class OutboxRelay:
                 leader = self._lease is None or await self._lease.still_held()
                 if leader:
                     await self.relay_once()
+                else:  # the holder reports what waits
+                    self._metrics.outbox_backlog.set(0)
+                    self._metrics.outbox_oldest_age.set(0)
             except Exception:
                 # Kafka or the database is away: keep the events and try again later.
                 log.warning("outbox relay failed; retrying", exc_info=True)
@@ -130,6 +145,7 @@ class OutboxRelay:
         """Publish what is pending now; returns how many records left."""
         published = 0
         found = 0
+        oldest: datetime | None = None
         try:
             for collection in self._collections:
                 cursor = collection.find(
@@ -140,6 +156,9 @@ class OutboxRelay:
                     documents += 1
                     records = [Record.from_document(d) for d in doc.get(OUTBOX, [])]
                     found += len(records)
+                    # A document's events are in the order they happened.
+                    if records and (first := records[0].time) is not None:
+                        oldest = first if oldest is None else min(oldest, first)
                     if self._lease is not None and not await self._lease.still_held():
                         return published  # another replica relays now
                     await self._publisher.publish(records)
@@ -150,6 +169,8 @@ class OutboxRelay:
             # What was waiting when the pass looked, also when it failed half-way (Kafka
             # away: the backlog grows with each pass).
             self._metrics.outbox_backlog.set(found)
+            age = 0.0 if oldest is None else (self._now() - oldest).total_seconds()
+            self._metrics.outbox_oldest_age.set(max(age, 0.0))
             self._metrics.messages_published.inc(published)
         return published
 

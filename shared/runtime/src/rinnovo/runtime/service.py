@@ -7,7 +7,8 @@ collections with an outbox, start-up steps and routers, and asks it for the ASGI
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 import structlog
 from fastapi import APIRouter, FastAPI, Response
@@ -18,20 +19,25 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from rinnovo.contracts import TopicSpec
+from rinnovo.runtime import tracing_setup
 from rinnovo.runtime.auth import Auth, AuthSettings
 from rinnovo.runtime.body_limit import BodyLimit
+from rinnovo.runtime.changes import Aggregates, Changes
 from rinnovo.runtime.clock import Clock, ShiftedClock
 from rinnovo.runtime.events import Record
 from rinnovo.runtime.kafka import (
     EventHandler,
     OutboxPublisher,
+    client_options,
     ensure_topics,
     make_broker,
     make_producer,
     subscribe,
 )
-from rinnovo.runtime.metrics import Metrics, MetricsServer
+from rinnovo.runtime.metrics import Metrics, MetricsServer, instrument_http
+from rinnovo.runtime.observed_claims import ObservedClaims
 from rinnovo.runtime.outbox import OutboxRelay, RelayLease
+from rinnovo.runtime.probes import Probes
 from rinnovo.runtime.problems import (
     document_problems,
     install_problem_handlers,
@@ -45,6 +51,7 @@ log = structlog.get_logger(__name__)
 
 Document = dict[str, Any]
 Step = Callable[[], Coroutine[Any, Any, None]]
+T = TypeVar("T")
 
 
 class Readiness(BaseModel):
@@ -57,15 +64,17 @@ class ServiceRuntime:
         self.settings = settings
         self.clock = clock or service_clock(settings.time_travel)
         self.metrics = Metrics()
+        tracing_setup.configure(name)  # before the clients it instruments are made
         self.mongo: AsyncMongoClient[Document] = AsyncMongoClient(
             settings.infra.mongodb_url, tz_aware=True, connect=False
         )
         self.db: AsyncDatabase[Document] = self.mongo[settings.database or f"rinnovo_{name}"]
         self.producer = make_producer(settings.infra, name)
-        self.broker = make_broker(settings.infra, name, self.metrics, self.producer)
         self.group_id = settings.consumer_group or f"rinnovo-{name}"
+        self.broker = make_broker(settings.infra, name, self.metrics, self.producer, self.group_id)
         self._topics: dict[str, TopicSpec] = {}
         self._produced: list[str] = []
+        self._consumed: list[str] = []
         self._outbox_collections: list[AsyncCollection[Document]] = []
         self._startup: list[Step] = []
         self._background: list[Step] = []
@@ -92,6 +101,7 @@ class ServiceRuntime:
 
     def subscribe(self, spec: TopicSpec, handler: EventHandler) -> None:
         self._topics[spec.name] = spec
+        self._consumed.append(self.settings.infra.kafka_topic_prefix + spec.name)
         subscribe(
             self.broker,
             spec,
@@ -119,6 +129,21 @@ class ServiceRuntime:
         """Let one path take bodies over ``max_body_bytes`` (a bank statement)."""
         self._larger_bodies[path] = max_bytes
 
+    def changes(
+        self,
+        store: Aggregates[T],
+        scheduled: str | None = None,
+        on_due: Callable[[datetime], None] | None = None,
+    ) -> Changes[T]:
+        """Changes of one kind of aggregate that wake the relay; with ``scheduled`` (what
+        its due work is called), its claims are measured (``observed_claims.py``); ``on_due``
+        is told each due instant written (``Changes.on_due``)."""
+        if scheduled is not None:
+            store = ObservedClaims(store, self.metrics, scheduled)
+        if on_due is None:
+            return Changes(store, self.wake_relay)
+        return Changes(store, self.wake_relay, on_due)
+
     def wake_relay(self) -> None:
         if self.relay is not None:
             self.relay.wake()
@@ -126,9 +151,11 @@ class ServiceRuntime:
     async def ready(self) -> bool:
         try:
             await self.db.command("ping")
-            return await self.broker.ping(timeout=2.0)
+            ready = await self.broker.ping(timeout=2.0)
         except Exception:
-            return False
+            ready = False
+        self.metrics.ready.set(1 if ready else 0)
+        return ready
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -152,12 +179,13 @@ class ServiceRuntime:
                         self.name,
                         self.settings.outbox_lease_seconds,
                     ),
+                    clock=self.clock.now,
                 )
                 await self.relay.ensure_indexes()
             for step in self._startup:
                 await step()
             await self.broker.start()
-            loops: list[Step] = [*self._background]
+            loops: list[Step] = [*self._background, self._probes().run]
             if self.relay is not None:
                 loops.append(self.relay.run)
             tasks = [asyncio.create_task(loop(), name=f"{self.name}:{loop}") for loop in loops]
@@ -172,7 +200,18 @@ class ServiceRuntime:
             await self.mongo.close()
             if self.metrics_server is not None:
                 self.metrics_server.close()
+            tracing_setup.flush()
             log.info("service stopped", service=self.name)
+
+    def _probes(self) -> Probes:
+        return Probes(
+            self.metrics,
+            self.ready,
+            client_options(self.settings.infra),
+            self.group_id,
+            self._consumed,
+            self.settings.probe_seconds,
+        )
 
     async def _stamp(self) -> Callable[[Record], Mapping[str, str]]:
         """With a schema registry, the produced events' schemas registered (or the start
@@ -196,7 +235,9 @@ class ServiceRuntime:
         app.add_middleware(
             BodyLimit, max_bytes=self.settings.max_body_bytes, larger=self._larger_bodies
         )
-        install_problem_handlers(app)  # last: its middleware is the outermost of ours
+        # After the body limit, so it answers that too; only the metrics and tracing layers
+        # added below wrap it, and they see its answers, 500s included.
+        install_problem_handlers(app)
         generate = app.openapi
 
         def openapi() -> dict[str, Any]:
@@ -210,6 +251,8 @@ class ServiceRuntime:
             app.include_router(router)
         if isinstance(self.clock, ShiftedClock):
             app.include_router(clock_router(self.clock, self.auth, self._on_clock_moved))
+        instrument_http(app, self.metrics.registry)
+        tracing_setup.instrument_app(app)
         return app
 
     def _operations_router(self) -> APIRouter:

@@ -46,6 +46,9 @@ class ServiceSettings(BaseSettings):
         default=10.0, gt=0, description="A dead replica's relay is taken over after this."
     )
     consumer_group: str = Field(default="", description="Defaults to rinnovo-<name>.")
+    probe_seconds: float = Field(
+        default=15.0, gt=0, description="How often readiness and consumer lag are probed."
+    )
     time_travel: bool = Field(
         default=False,
         description="Demo and test deployments only: lets an admin move this service's clock.",

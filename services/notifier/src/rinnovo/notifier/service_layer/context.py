@@ -1,7 +1,7 @@
 """What every notifier use case works with: its notifications' ``Changes``, what it reads
 beside them, the channel plugins, the clock and the delivery policy."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from rinnovo.notifier.channels.base import Channel
@@ -26,3 +26,6 @@ class Context:
     allow_plain_http: bool = False
     egress: EgressPolicy = field(default_factory=EgressPolicy)
     """Where webhooks may go: endpoints reaching elsewhere are refused."""
+    counted: Callable[[str, str], None] = lambda channel, outcome: None
+    """Told each attempt's channel and outcome (``sent``, ``retried``, ``failed``): the
+    service's metrics count them."""

@@ -18,10 +18,14 @@ from rinnovo.notifier.channels.base import Channel, Delivery
 from rinnovo.notifier.domain.delivery import Outcome, RetryLater, Status
 from rinnovo.notifier.domain.notifications import Notification, attempted
 from rinnovo.notifier.service_layer.context import Context
+from rinnovo.runtime import tracing
 from rinnovo.runtime.changes import Changed, Decision, Stored
 from rinnovo.runtime.dead_letters import is_transient
 
 log = structlog.get_logger(__name__)
+
+COUNTED = {Status.SENT: "sent", Status.PENDING: "retried", Status.FAILED: "failed"}
+"""An attempt's outcome as the metrics count it."""
 
 
 async def deliver_next(ctx: Context, channel: str, lease: timedelta) -> bool:
@@ -31,7 +35,12 @@ async def deliver_next(ctx: Context, channel: str, lease: timedelta) -> bool:
     )
     if claimed is None:
         return False
-    await attempt(ctx, claimed, lease)
+    # A span of the trace the notification was stored in (the event that asked for it).
+    n = claimed.value
+    with tracing.resumed(
+        claimed.trace, f"deliver {channel}", template=n.template, attempt=n.attempts
+    ):
+        await attempt(ctx, claimed, lease)
     return True
 
 
@@ -40,6 +49,7 @@ async def attempt(ctx: Context, claimed: Stored[Notification], lease: timedelta)
     outcome = await _send(ctx.channels[n.channel], n)
     now = ctx.clock.now()
     after = attempted(n, outcome, ctx.retry, now)
+    ctx.counted(n.channel, COUNTED[after.status])
     log.info(
         "delivery attempt",
         notification=n.notification_id,

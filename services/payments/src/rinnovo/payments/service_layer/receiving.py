@@ -23,7 +23,7 @@ from rinnovo.payments.domain.payments import Payment, Registration
 from rinnovo.payments.domain.reviews import MoneyContext, money_review
 from rinnovo.payments.integration_events import EventFactory
 from rinnovo.payments.service_layer.context import Context
-from rinnovo.runtime import changes
+from rinnovo.runtime import changes, tracing
 from rinnovo.runtime.changes import Changed, Stored
 
 log = structlog.get_logger(__name__)
@@ -75,7 +75,9 @@ async def receive(
         def register(stored: Stored[Payment], d: Decision) -> changes.Decision[Payment] | None:
             return registered(ctx, stored, incoming, kind) if d.register else None
 
-        decision, changed = await match(ctx, read, incoming, register)
+        # In the trace of the payment's flow, linked to the statement or callback bringing it.
+        with tracing.resumed(read.trace, "money received", source=kind):
+            decision, changed = await match(ctx, read, incoming, register)
         payment = changed.value
         if changed.written:
             log.info("payment registered", order=payment.order_number, source=incoming.source)

@@ -113,6 +113,7 @@ def test_run_starts_every_service_and_ctrl_c_leaves_nothing(tmp_path: Path) -> N
             assert url in table.values(), f"{name} is not in the table"
             if name != "portal":
                 assert table[f"{name} API docs"] == f"{url}/docs"
+                assert table[f"{name} metrics"] == f"{url}/metrics"
         # The demo data's deactivated service is told by e-mail: caught as a file.
         mail = tmp_path / "data" / "mail"
         while not list(mail.glob("*.eml")) and time.monotonic() < deadline:

@@ -68,10 +68,6 @@ class ServiceSettings(BaseSettings):
         host = "127.0.0.1" if self.http_host in ("", "0.0.0.0", "::") else self.http_host
         return f"http://{host}:{self.http_port}"
 
-    def addresses(self, name: str) -> list[tuple[str, str]]:
-        """What this service offers, and where: the table ``rinnovo run all`` prints."""
-        return [(f"{name} API", self.api_url()), (f"{name} API docs", f"{self.api_url()}/docs")]
-
     metrics_port: int | None = Field(
         default=None,
         ge=0,
@@ -79,3 +75,13 @@ class ServiceSettings(BaseSettings):
         description="Serve /metrics on this port only; without it, /metrics is served on the "
         "API's port in development mode and not at all otherwise.",
     )
+
+    def addresses(self, name: str) -> list[tuple[str, str]]:
+        """What this service offers, and where: the table ``rinnovo run all`` prints."""
+        rows = [(f"{name} API", self.api_url()), (f"{name} API docs", f"{self.api_url()}/docs")]
+        if self.metrics_port is not None:
+            host = self.api_url().rsplit(":", 1)[0]
+            rows.append((f"{name} metrics", f"{host}:{self.metrics_port}/metrics"))
+        elif self.dev_mode:
+            rows.append((f"{name} metrics", f"{self.api_url()}/metrics"))
+        return rows

@@ -255,14 +255,14 @@ BAD_INPUT = [
         "POST",
         PRODUCTS,
         a_product(allowed_terms_years=[1, 11]),
-        "allowed_terms_years",
+        "allowed_terms_years.1",
     ),
     (
         "term of 0 years",
         "POST",
         PRODUCTS,
         a_product(allowed_terms_years=[0]),
-        "allowed_terms_years",
+        "allowed_terms_years.0",
     ),
     (
         "promotional for 3 years",

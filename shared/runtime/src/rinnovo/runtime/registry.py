@@ -35,6 +35,10 @@ class SchemaRefused(RuntimeError):
     """The registry would not take a schema: it breaks an earlier version of its subject."""
 
 
+class _CreatedMeanwhile(Exception):
+    """A first registration lost a race with another one of the same subject."""
+
+
 def subject(topic: str, event_type: str, topic_prefix: str = "") -> str:
     return f"{topic_prefix}{topic}-{event_type}"
 
@@ -52,7 +56,15 @@ class SchemaRegistry:
 
     async def register(self, subject: str, schema: Mapping[str, Any]) -> int:
         """Register ``schema`` under ``subject`` (the same schema again returns its id)."""
-        response = await self._send("POST", f"subjects/{subject}/versions", _body(schema))
+        async for attempt in stamina.retry_context(
+            on=_CreatedMeanwhile, attempts=6, wait_initial=0.2, timeout=30.0
+        ):
+            with attempt:
+                response = await self._send("POST", f"subjects/{subject}/versions", _body(schema))
+                if response.status_code == 409 and "already exists" in response.text:
+                    # Another service (or our own retried request) created the subject
+                    # between Apicurio's check and its insert: asked again, it is found.
+                    raise _CreatedMeanwhile(subject)
         if response.status_code in (409, 422):
             raise SchemaRefused(f"{subject}: {response.text}")
         schema_id: int = response.json()["id"]

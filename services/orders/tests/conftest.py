@@ -78,10 +78,8 @@ class MemoryKeys:
     def __init__(self) -> None:
         self.records: dict[str, IdempotencyRecord] = {}
 
-    async def claim(
-        self, customer_id: str, key: str, record: IdempotencyRecord
-    ) -> IdempotencyRecord:
-        return self.records.setdefault(f"{customer_id}:{key}", record)
+    async def claim(self, key_id: str, record: IdempotencyRecord) -> IdempotencyRecord:
+        return self.records.setdefault(key_id, record)
 
 
 def start_of(day: date) -> datetime:

@@ -38,7 +38,7 @@ async def checkout(
             ctx, customer_id, cart_id, acceptances, holder, idempotency_key
         )
         if (existing := await ctx.orders.get(order_id)) is not None:
-            return existing.value
+            return _own_answer(existing.value, customer_id)
     cart = (await ctx.own_cart(customer_id, cart_id)).value
     check_acceptances(ctx, acceptances)
     if cart.payment_method is None:
@@ -59,7 +59,21 @@ async def checkout(
         # The same idempotency key, checked out concurrently: one order, one answer.
         existing = await ctx.orders.get(order_id)
         assert existing is not None
-        return existing.value
+        return _own_answer(existing.value, customer_id)
+    return order
+
+
+def idempotency_id(customer_id: str, key: str) -> str:
+    """One id per customer and key, whatever characters either holds: a separator could be
+    in both (``a:b`` with ``c`` and ``a`` with ``b:c`` would meet), JSON's quoting cannot."""
+    pair = json.dumps([customer_id, key], separators=(",", ":"))
+    return hashlib.sha256(pair.encode()).hexdigest()
+
+
+def _own_answer(order: Order, customer_id: str) -> Order:
+    """An order found by an idempotency key is the caller's answer only if it is theirs."""
+    if order.customer_id != customer_id:
+        raise Invalid("Idempotency-Key", "already used for a different request")
     return order
 
 
@@ -76,12 +90,14 @@ async def _order_id_of_key(
         {"cart": cart_id, "acceptances": acceptances, "holder": holder and vars(holder)},
         sort_keys=True,
     )
+    key_id = idempotency_id(customer_id, key)
     wanted = IdempotencyRecord(
         hashlib.sha256(request.encode()).hexdigest(),
-        str(uuid.uuid5(ORDER_IDS, f"{customer_id}:{key}")),
+        str(uuid.uuid5(ORDER_IDS, f"key:{key_id}")),
+        customer_id,
     )
-    claimed = await ctx.idempotency.claim(customer_id, key, wanted)
-    if claimed.request_hash != wanted.request_hash:
+    claimed = await ctx.idempotency.claim(key_id, wanted)
+    if claimed.request_hash != wanted.request_hash or claimed.customer_id != customer_id:
         raise Invalid("Idempotency-Key", "already used for a different request")
     return claimed.order_id
 

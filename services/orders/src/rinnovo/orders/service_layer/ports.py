@@ -12,13 +12,14 @@ S = TypeVar("S", bound=BaseModel)
 class IdempotencyRecord:
     request_hash: str
     order_id: str
+    customer_id: str
+    """Whose key it is: a record found for someone else is never their answer."""
 
 
 class IdempotencyKeys(Protocol):
-    async def claim(
-        self, customer_id: str, key: str, record: IdempotencyRecord
-    ) -> IdempotencyRecord:
-        """Record the key with this request, or return what an earlier request recorded."""
+    async def claim(self, key_id: str, record: IdempotencyRecord) -> IdempotencyRecord:
+        """Record the key (``key_id``: one customer's key, see ``checkout.idempotency_id``)
+        with this request, or return what an earlier request recorded."""
         ...
 
 

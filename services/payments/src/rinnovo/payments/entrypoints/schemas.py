@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from rinnovo.payments.domain.payments import Instructions, Payment
 from rinnovo.payments.domain.reviews import ReviewItem
 from rinnovo.payments.domain.statement_import import EntryResult, ImportResult
-from rinnovo.payments.methods.base import PaymentMethod, StoredMethod
+from rinnovo.payments.methods.base import PaymentMethod, SetupStarted, StoredMethod
 from rinnovo.runtime.clock import rome_date
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -80,6 +80,22 @@ class MethodOut(BaseModel):
     @classmethod
     def of(cls, m: PaymentMethod) -> "MethodOut":
         return cls(name=m.name, usual_registration_days=m.usual_registration_days)
+
+
+class SetupOut(BaseModel):
+    setup_id: str = Field(description="The provider's setup, e.g. Stripe's `seti_...`.")
+    client_secret: str = Field(
+        description="For the provider's script in the browser to confirm the setup with "
+        "(Stripe.js `confirmCardSetup` / `confirmSepaDebitSetup`); shown once, never stored."
+    )
+
+    @classmethod
+    def of(cls, started: SetupStarted) -> "SetupOut":
+        return cls(setup_id=started.setup_id, client_secret=started.client_secret)
+
+
+class SetupConfirmedIn(Body):
+    setup_id: Text = Field(description="The setup started here and confirmed in the browser.")
 
 
 class StoredMethodIn(Body):

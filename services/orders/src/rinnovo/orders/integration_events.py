@@ -7,7 +7,7 @@ from rinnovo.contracts.catalog import ProductPolicy
 from rinnovo.contracts.envelope import Event
 from rinnovo.orders.domain.lifecycle import Step
 from rinnovo.orders.domain.orders import Order
-from rinnovo.orders.domain.paid_orders import PaymentRefusal
+from rinnovo.orders.domain.paid_orders import PaymentRefusal, RegisteredPayment
 from rinnovo.orders.domain.pricing import OrderKind
 from rinnovo.orders.domain.schedule import MilestoneKind, reactivation_deadline
 from rinnovo.orders.domain.subscription import Subscription
@@ -140,6 +140,23 @@ def payment_refused(
         reason=contract.PaymentRefusedReason(reason.value),
     )
     return _event(contract.OrderPaymentRefused, payload, order.order_id, version, at, cause=cause)
+
+
+def payment_mismatched(
+    order: Order, payment: RegisteredPayment, version: int, at: datetime, cause: Event
+) -> Event:
+    payload = contract.OrderPaymentMismatchedPayload(
+        order_id=order.order_id,
+        number=order.number,
+        service_id=order.subscription_id,
+        payment_id=payment.payment_id,
+        amount_cents=payment.amount_cents,
+        written_off_cents=payment.written_off_cents,
+        expected_cents=order.quote.total_cents,
+    )
+    return _event(
+        contract.OrderPaymentMismatched, payload, order.order_id, version, at, cause=cause
+    )
 
 
 SERVICE_EVENT_OF_KIND = {

@@ -194,7 +194,7 @@ class MemoryStripe:
             self.charged.append((stored.provider_customer, stored.provider_method))
             match self.charges.pop(0):
                 case "succeed":
-                    return ChargeResult(ChargeOutcome.SUCCEEDED, intent, payment.amount_cents)
+                    return ChargeResult(ChargeOutcome.SUCCEEDED, intent, payment.outstanding_cents)
                 case "processing":
                     return ChargeResult(ChargeOutcome.PROCESSING, intent)
                 case _:

@@ -21,7 +21,12 @@ from rinnovo.contracts.orders import (
     ServiceUpgraded,
     StorageThresholdCrossed,
 )
-from rinnovo.contracts.payments import ChargeAttempted, PaymentFailed, PaymentRequested
+from rinnovo.contracts.payments import (
+    ChargeAttempted,
+    PaymentFailed,
+    PaymentRequested,
+    PaymentRestRequested,
+)
 from rinnovo.notifier.domain import order_facts, service_facts
 from rinnovo.notifier.domain.locales import choose_locale
 from rinnovo.notifier.domain.messages import (
@@ -98,6 +103,8 @@ def _template_and_facts(event: Event, order: KnownOrder | None) -> Composed | No
     match event:
         case PaymentRequested():
             return order_facts.order_confirmed(event)
+        case PaymentRestRequested():
+            return order_facts.rest_requested(event)
         case OrderPlaced():
             return order_facts.automatic_renewal_upcoming(event)
         case OrderCancelled():

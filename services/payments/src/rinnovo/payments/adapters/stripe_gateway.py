@@ -81,7 +81,7 @@ class StripeGateway:
                     "quantity": 1,
                     "price_data": {
                         "currency": "eur",
-                        "unit_amount": payment.amount_cents,
+                        "unit_amount": payment.outstanding_cents,
                         "product_data": {"name": f"Ordine {payment.order_number}"},
                     },
                 }
@@ -110,7 +110,7 @@ class StripeGateway:
         self, payment: Payment, stored: StoredMethod, method_type: str, idempotency_key: str
     ) -> ChargeResult:
         params: Any = {
-            "amount": payment.amount_cents,
+            "amount": payment.outstanding_cents,
             "currency": "eur",
             "customer": stored.provider_customer,
             "payment_method": stored.provider_method,

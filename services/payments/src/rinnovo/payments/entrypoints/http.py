@@ -210,7 +210,10 @@ def admin_router(ctx: Context, auth: Auth, formats: StatementFormats) -> APIRout
         wanted = None if status == "all" else ReviewStatus(status)
         return [ReviewOut.of(r) for r in await review_items(ctx, wanted)]
 
-    @router.post("/reviews/{review_id}/resolve", summary="Register, refund or dismiss")
+    @router.post(
+        "/reviews/{review_id}/resolve",
+        summary="Register, write off the difference, request the rest, refund or dismiss",
+    )
     async def resolve(review_id: str, body: ResolveIn, me: Admin) -> ReviewOut:
         item = await resolve_review(
             ctx, review_id, Action(body.action), me.subject, body.note, body.order_number

@@ -281,3 +281,23 @@ def _with_versions(starts: list[date]) -> ProductSnapshot:
         for i, start in enumerate(starts)
     )
     return STANDARD.model_copy(update={"price_versions": versions})
+
+
+@given(
+    total=st.one_of(st.none(), st.integers(1, 10_000)),
+    each=st.one_of(st.none(), st.integers(1, 10_000)),
+)
+def test_a_code_limits_each_customer_to_no_more_than_all(
+    total: int | None, each: int | None
+) -> None:
+    code = CodeDraft.model_validate(code_body(max_uses=total, max_uses_per_customer=each))
+    problems = code_problems(code, PRODUCT_IDS)
+    too_many = total is not None and each is not None and each > total
+    assert fields(problems) == ({"max_uses_per_customer"} if too_many else set())
+
+
+@pytest.mark.parametrize("bad", [0, -1, 10_001, "5", 2.0])
+def test_a_use_limit_is_a_whole_number_from_1_to_10000(bad: object) -> None:
+    with pytest.raises(ValidationError) as refused:
+        CodeDraft.model_validate(code_body(max_uses=bad))
+    assert refused.value.errors()[0]["loc"][0] == "max_uses"

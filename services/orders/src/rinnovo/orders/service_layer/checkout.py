@@ -12,7 +12,8 @@ from rinnovo.orders.domain.orders import Acceptance, Order, OrderStatus
 from rinnovo.orders.domain.pricing import OrderKind, Quote
 from rinnovo.orders.domain.schedule import recorded
 from rinnovo.orders.domain.subscription import AutoRenewal, Components, Holder, Status, Subscription
-from rinnovo.orders.service_layer.carts import check_payment_choice, quoted
+from rinnovo.orders.service_layer import code_uses
+from rinnovo.orders.service_layer.carts import check_payment_choice, price, pricing_of
 from rinnovo.orders.service_layer.context import Context
 from rinnovo.orders.service_layer.ports import IdempotencyRecord
 from rinnovo.runtime.changes import Taken
@@ -46,14 +47,17 @@ async def checkout(
     check_payment_choice(ctx.policies, cart)
     product = await ctx.product(cart.product_id)
     service = await _service_for(ctx, cart, order_id, holder)
-    q = (await quoted(ctx, cart)).quote
+    pricing = await pricing_of(ctx, cart)
+    q = price(ctx, cart, pricing)
     if cart.kind is OrderKind.UPGRADE and not q.lines:
         raise Invalid("components", "an upgrade must add space, users or the NSO module")
     order = await _order(ctx, order_id, cart, product, q, acceptances)
     placed = events.order_placed(order, service, product.name, 1, ctx.now())
+    await code_uses.count_use(ctx, order, pricing.code)
     try:
         created = await ctx.orders.create(order_id, order, [placed])
     except Taken as exc:
+        await code_uses.give_back(ctx, order)
         raise Conflict("this service already has a renewal awaiting payment") from exc
     if created is None:
         # The same idempotency key, checked out concurrently: one order, one answer.

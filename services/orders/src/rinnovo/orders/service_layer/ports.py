@@ -23,6 +23,27 @@ class IdempotencyKeys(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class UseLimits:
+    """How many orders (awaiting payment or paid) may use a convention code."""
+
+    total: int | None
+    per_customer: int | None
+
+
+class CodeUses(Protocol):
+    """The orders using each convention code that has limits, counted atomically."""
+
+    async def claim(self, code: str, order_id: str, customer_id: str, limits: UseLimits) -> bool:
+        """Count the order's use unless that would pass a limit; True when it is counted
+        (by this call or an earlier one for the same order)."""
+        ...
+
+    async def release(self, code: str, order_id: str, customer_id: str) -> None:
+        """Give back the order's use, if it was counted (once, however often called)."""
+        ...
+
+
 class OrderNumbers(Protocol):
     async def next(self, year: int) -> str:
         """The next human-readable number of the year, never reused."""

@@ -296,20 +296,16 @@ async def test_what_was_kept_of_an_order_cancelled_before_the_rest_goes_back_to_
     assert (await payments.payment("pay-ord-001")).refunded_cents == 10000
 
 
-async def test_a_payment_orders_found_short_of_its_order_goes_to_review(
-    payments: PaymentsService,
-) -> None:
-    await instructions.request_payment(payments.ctx, order_placed(1, 12200, "card"))
-    body = checkout_completed("pay-ord-001", 12200, "pi_1")
-    await provider_callback(payments.ctx, "stripe", body, payments.signed(body))
-    mismatched = new_event(
+def mismatch(payments: PaymentsService, amount_cents: int) -> OrderPaymentMismatched:
+    """Orders telling that pay-ord-001 registered ``amount_cents`` for an order of 12200."""
+    return new_event(
         OrderPaymentMismatched,
         payload=OrderPaymentMismatchedPayload(
             order_id="ord-001",
             number="RN-2026-000001",
             service_id="svc-001",
             payment_id="pay-ord-001",
-            amount_cents=100,
+            amount_cents=amount_cents,
             written_off_cents=0,
             expected_cents=12200,
         ),
@@ -318,6 +314,15 @@ async def test_a_payment_orders_found_short_of_its_order_goes_to_review(
         aggregate_version=3,
         occurred_at=payments.clock.now(),
     )
+
+
+async def test_a_payment_orders_found_short_of_its_order_goes_to_review(
+    payments: PaymentsService,
+) -> None:
+    await instructions.request_payment(payments.ctx, order_placed(1, 12200, "card"))
+    body = checkout_completed("pay-ord-001", 12200, "pi_1")
+    await provider_callback(payments.ctx, "stripe", body, payments.signed(body))
+    mismatched = mismatch(payments, amount_cents=100)
     for _ in range(2):  # redelivered
         await reviews.payment_mismatched(payments.ctx, mismatched)
     [item] = await payments.open_reviews()
@@ -337,22 +342,7 @@ async def test_a_mismatch_of_money_never_registered_here_cannot_be_refunded(
 ) -> None:
     """A PaymentRegistered payments never wrote: nothing arrived here to give back."""
     await instructions.request_payment(payments.ctx, order_placed(1, 12200))
-    mismatched = new_event(
-        OrderPaymentMismatched,
-        payload=OrderPaymentMismatchedPayload(
-            order_id="ord-001",
-            number="RN-2026-000001",
-            service_id="svc-001",
-            payment_id="pay-ord-001",
-            amount_cents=1,
-            written_off_cents=0,
-            expected_cents=12200,
-        ),
-        producer="orders",
-        aggregate_id="ord-001",
-        aggregate_version=2,
-        occurred_at=payments.clock.now(),
-    )
+    mismatched = mismatch(payments, amount_cents=1)
     await reviews.payment_mismatched(payments.ctx, mismatched)
     [item] = await payments.open_reviews()
     with pytest.raises(Invalid):

@@ -178,6 +178,35 @@ async def test_one_idempotency_key_gives_one_order_even_concurrently(stack: Any)
     assert len(orders) == 1
 
 
+async def test_an_idempotency_key_is_one_customers_and_theirs_only(stack: Any) -> None:
+    """``a:b`` with the key ``c`` and ``a`` with ``b:c`` once shared one record (and order)."""
+    for customer in ("a:b", "a"):
+        await stack.import_service(customer)
+    async with stack.customer("a:b") as victim, stack.customer("a") as other:
+        victims = await open_renewal(victim, "svc-a:b")
+        url = f"/v1/carts/{victims['cart_id']}/checkout"
+        placed = await victim.post(
+            url, json={"acceptances": ACCEPT}, headers={"Idempotency-Key": "c"}
+        )
+        assert placed.status_code == 201, placed.text
+        # The other customer naming that cart with the colliding key gets nothing of it.
+        taken = await other.post(
+            url, json={"acceptances": ACCEPT}, headers={"Idempotency-Key": "b:c"}
+        )
+        assert taken.status_code == 404, taken.text
+        assert placed.json()["order_id"] not in taken.text
+        own = await open_renewal(other, "svc-a")
+        mine = await other.post(
+            f"/v1/carts/{own['cart_id']}/checkout",
+            json={"acceptances": ACCEPT},
+            headers={"Idempotency-Key": "b:c:own"},
+        )
+        assert mine.status_code == 201, mine.text
+        assert [o["order_id"] for o in (await other.get("/v1/orders")).json()] == [
+            mine.json()["order_id"]
+        ]
+
+
 async def test_at_most_one_open_renewal_per_service(stack: Any) -> None:
     await stack.import_service("c3")
     async with stack.customer("c3") as me:

@@ -273,3 +273,54 @@ async def test_automatic_renewal_declined_then_retried_renews_once(
     assert params["customer"] == "cus_k3"
     assert params["payment_method"] == "pm_k3"
     assert params["off_session"] == "true"
+
+
+async def test_a_customer_stores_only_a_card_stripe_confirmed_for_them_and_renewal_charges_it(
+    stack: Any,
+    payments: BuiltService,
+    fake_stripe: FakeStripe,
+    topic_reader: Reader,
+    wait_until: Wait,
+) -> None:
+    async with (
+        client(payments, "k4", "customer") as me,
+        client(payments, "mallory", "customer") as mallory,
+    ):
+        started = await me.post("/v1/stored-methods/card/setup")
+        assert started.status_code == 201, started.text
+        setup_id = started.json()["setup_id"]
+        assert started.json()["client_secret"].startswith(f"{setup_id}_secret_")
+        early = await me.put("/v1/stored-methods/card", json={"setup_id": setup_id})
+        assert early.status_code == 422, early.text  # not yet confirmed in the browser
+        pm = fake_stripe.confirm_setup(setup_id)  # what Stripe.js does in the browser
+        stored = await me.put("/v1/stored-methods/card", json={"setup_id": setup_id})
+        assert stored.status_code == 200, stored.text
+        assert stored.json()["label"] == "Visa **** 4242"
+        customer = fake_stripe.setups[setup_id]["customer"]
+
+        # Whoever learnt k4's references or setup id stores nothing with them.
+        for body in (
+            {"provider_customer": customer, "provider_method": pm, "label": "mine"},
+            {"setup_id": setup_id},
+        ):
+            taken = await mallory.put("/v1/stored-methods/card", json=body)
+            assert taken.status_code == 422, taken.text
+        assert (await mallory.get("/v1/stored-methods")).json() == []
+        assert [m["label"] for m in (await me.get("/v1/stored-methods")).json()] == [
+            "Visa **** 4242"
+        ]
+
+    fake_stripe.charges = ["succeed"]
+    expiry = stack.clock.now().date() + timedelta(days=20)  # automatic renewal due now
+    await stack.import_service(
+        "k4",
+        expiry_date=expiry.isoformat(),
+        automatic_renewal={"enabled": True, "term_years": 1, "payment_method": "card"},
+    )
+
+    async def renewed() -> bool:
+        return "orders.service.renewed" in await types_on(stack, topic_reader, "orders.service.v1")
+
+    await wait_until(renewed)
+    [charge] = [p for path, p, _ in fake_stripe.requests if path == "payment_intents"]
+    assert (charge["customer"], charge["payment_method"]) == (customer, pm)

@@ -196,9 +196,15 @@ async def test_a_statement_registers_matches_and_reviews_the_rest_once(
         await wait_until(orders_paid)
         assert await order_status(stack, "r2", partial) == "awaiting_payment"
 
-        # The operator accepts the under-payment, refunds the excess, dismisses the unknown.
+        # An under-payment is not registered as if it paid the order in full.
+        short = await admin.post(
+            f"/v1/admin/reviews/{by_reason['underpayment']['review_id']}/resolve",
+            json={"action": "register"},
+        )
+        assert short.status_code == 422, short.text
+        # The operator writes off the difference, refunds the excess, dismisses the unknown.
         actions = [
-            (by_reason["underpayment"], {"action": "register", "note": "agreed discount"}),
+            (by_reason["underpayment"], {"action": "write_off", "note": "agreed discount"}),
             (by_reason["overpayment"], {"action": "refund"}),
             (by_reason["unknown_reference"], {"action": "dismiss", "note": "not ours"}),
         ]
@@ -227,6 +233,12 @@ async def test_a_statement_registers_matches_and_reviews_the_rest_once(
     assert sorted(registered) == sorted(
         [exact["number"], over["number"], twice["number"], partial["number"]]
     )
+    written_off = {
+        e["payload"]["order_number"]: e["payload"]["written_off_cents"]
+        for e in events
+        if e["type"].endswith("registered")
+    }
+    assert written_off[partial["number"]] == 100 and written_off[exact["number"]] is None
     refunds = [e["payload"] for e in events if e["type"] == "payments.payment.refunded"]
     assert [(r["order_id"], r["amount_cents"]) for r in refunds] == [(over["order_id"], 500)]
     assert db.name  # the same database was used throughout
@@ -310,6 +322,49 @@ async def test_money_for_a_cancelled_order_goes_to_review_never_to_a_renewal(
     assert "payments.payment.registered" not in types
     assert types.count("payments.payment.voided") == 1
     assert types.count("payments.payment.refunded") == 1
+
+
+async def test_a_registration_short_of_its_order_renews_nothing_and_goes_to_review(
+    stack: Any, payments: BuiltService, topic_reader: Reader, wait_until: Wait
+) -> None:
+    """A PaymentRegistered whose amount is not its order's (a fault, or written by someone
+    else than payments) leaves the order awaiting its money, and an operator is told."""
+    order = await place_order(stack, "m1")
+    async with ops(payments) as admin:
+        payment = await payment_of(admin, order, wait_until)
+        await stack.register_payment(
+            order, payment["payment_id"], amount=order["total_cents"] - 1, times=2
+        )
+
+        async def reviewed() -> bool:
+            return bool((await admin.get("/v1/admin/reviews")).json())
+
+        await wait_until(reviewed)
+        found = (await admin.get("/v1/admin/reviews")).json()
+        assert [(r["reason"], r["order_number"], r["amount_cents"]) for r in found] == [
+            ("amount_mismatch", order["number"], order["total_cents"] - 1)
+        ]
+        assert await order_status(stack, "m1", order) == "awaiting_payment"
+        # The money itself still pays the order when it arrives.
+        csv = (
+            "transaction_id,date,amount,remittance,payer\n"
+            f"M-1,2026-03-02,{euro(order['total_cents'])},{order['number']},Studio Rossi\n"
+        )
+        imported = await admin.post(
+            "/v1/admin/statements", content=csv.encode(), headers={"Content-Type": "text/csv"}
+        )
+        assert imported.json()["registered"] == 1, imported.text
+
+    async def paid() -> bool:
+        return await order_status(stack, "m1", order) == "paid"
+
+    await wait_until(paid)
+    order_events = await stack.events("orders.order.v1", topic_reader, at_least=3)
+    types = [e["type"] for e in order_events if e["aggregate_id"] == order["order_id"]]
+    assert types == ["orders.order.placed", "orders.order.payment_mismatched", "orders.order.paid"]
+    service_events = await stack.events("orders.service.v1", topic_reader, at_least=2)
+    renewed = [e for e in service_events if e["type"] == "orders.service.renewed"]
+    assert len(renewed) == 1
 
 
 @pytest.fixture

@@ -169,7 +169,11 @@ def test_a_new_price_version_starts_after_today_and_after_the_last_one(
     assert fields(problems) <= {"effective_from"}
 
 
-@given(priced=st.sets(st.sampled_from(sorted(PRICES))), announced=st.sets(st.text(min_size=1)))
+# Announced: options not on sale (a name that is one on sale would be priced by it).
+@given(
+    priced=st.sets(st.sampled_from(sorted(PRICES))),
+    announced=st.sets(st.text(min_size=1).filter(lambda name: name not in PRICES)),
+)
 def test_a_new_price_version_prices_every_option_on_sale(
     priced: set[str], announced: set[str]
 ) -> None:
@@ -318,3 +322,23 @@ def test_an_option_draft_is_sold_in_steps_of_at_least_one() -> None:
     with pytest.raises(ValidationError) as refused:
         OptionDraft.model_validate({**option, "step": 0})
     assert [e["loc"] for e in refused.value.errors()] == [("step",)]
+
+
+@given(
+    total=st.one_of(st.none(), st.integers(1, 10_000)),
+    each=st.one_of(st.none(), st.integers(1, 10_000)),
+)
+def test_a_code_limits_each_customer_to_no_more_than_all(
+    total: int | None, each: int | None
+) -> None:
+    code = CodeDraft.model_validate(code_body(max_uses=total, max_uses_per_customer=each))
+    problems = code_problems(code, PRODUCT_IDS)
+    too_many = total is not None and each is not None and each > total
+    assert fields(problems) == ({"max_uses_per_customer"} if too_many else set())
+
+
+@pytest.mark.parametrize("bad", [0, -1, 10_001, "5", 2.0])
+def test_a_use_limit_is_a_whole_number_from_1_to_10000(bad: object) -> None:
+    with pytest.raises(ValidationError) as refused:
+        CodeDraft.model_validate(code_body(max_uses=bad))
+    assert refused.value.errors()[0]["loc"][0] == "max_uses"

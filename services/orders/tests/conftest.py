@@ -30,7 +30,7 @@ from rinnovo.orders.domain.subscription import (
 from rinnovo.orders.entrypoints.scheduler import Scheduler
 from rinnovo.orders.service_layer import admin, carts, checkout, payments
 from rinnovo.orders.service_layer.context import Context
-from rinnovo.orders.service_layer.ports import IdempotencyRecord, Policies
+from rinnovo.orders.service_layer.ports import IdempotencyRecord, Policies, UseLimits
 from rinnovo.runtime.changes import Changes
 from rinnovo.runtime.clock import FixedClock, end_of_rome_day, rome_date
 from rinnovo.runtime.events import new_event
@@ -78,10 +78,28 @@ class MemoryKeys:
     def __init__(self) -> None:
         self.records: dict[str, IdempotencyRecord] = {}
 
-    async def claim(
-        self, customer_id: str, key: str, record: IdempotencyRecord
-    ) -> IdempotencyRecord:
-        return self.records.setdefault(f"{customer_id}:{key}", record)
+    async def claim(self, key_id: str, record: IdempotencyRecord) -> IdempotencyRecord:
+        return self.records.setdefault(key_id, record)
+
+
+class MemoryCodeUses:
+    def __init__(self) -> None:
+        self.orders: dict[str, dict[str, str]] = {}  # code -> order id -> customer
+
+    async def claim(self, code: str, order_id: str, customer_id: str, limits: UseLimits) -> bool:
+        using = self.orders.setdefault(code, {})
+        if order_id in using:
+            return True
+        theirs = sum(1 for who in using.values() if who == customer_id)
+        if limits.total is not None and len(using) >= limits.total:
+            return False
+        if limits.per_customer is not None and theirs >= limits.per_customer:
+            return False
+        using[order_id] = customer_id
+        return True
+
+    async def release(self, code: str, order_id: str, customer_id: str) -> None:
+        self.orders.get(code, {}).pop(order_id, None)
 
 
 def start_of(day: date) -> datetime:
@@ -214,6 +232,7 @@ def in_memory(clock: FixedClock) -> Orders:
         carts=Changes(cart_store, wake),
         numbers=MemoryNumbers(),
         idempotency=MemoryKeys(),
+        code_uses=MemoryCodeUses(),
         products=products,
         codes=codes,
         clock=clock,

@@ -8,12 +8,14 @@ import pytest
 
 from rinnovo.orders.domain.orders import OrderStatus
 from rinnovo.orders.domain.pricing import OrderKind
+from rinnovo.orders.domain.subscription import Holder
 from rinnovo.orders.service_layer import cancellation, carts, checkout, views
 from rinnovo.runtime.errors import Conflict, Invalid, NotFound
 
 Orders = Any  # the conftest's harness
 
 ACCEPTED = {doc: "2025-01" for doc in ("general_conditions", "unfair_terms", "privacy")}
+HOLDER = Holder("Studio Rossi", "rossi@example.it", "it")  # as the harness checks out
 
 
 async def test_a_renewal_is_placed_with_its_event_and_one_wake_up(orders: Orders) -> None:
@@ -44,6 +46,28 @@ async def test_one_idempotency_key_gives_one_order_and_another_body_is_refused(
     with pytest.raises(Invalid) as refused:
         await checkout.checkout(orders.ctx, "ann", cart_id, other, None, "key-1")
     assert refused.value.field == "Idempotency-Key"
+
+
+async def test_idempotency_keys_of_two_customers_never_meet(orders: Orders) -> None:
+    # "a:b" with the key "c" and "a" with the key "b:c" once shared one record and one order.
+    for customer in ("a:b", "a", "m:n", "m"):
+        await orders.import_service(customer)
+    victim = await orders.order("a:b", OrderKind.RENEWAL, service_id="svc-a:b", key="c")
+    # The same key on one's own cart is one's own new order, not a refusal.
+    own = await orders.order("a", OrderKind.RENEWAL, service_id="svc-a", key="b:c")
+    assert own.customer_id == "a" and own.order_id != victim.order_id
+    [own_cart] = await cart_ids(orders, "a")
+    again = await checkout.checkout(orders.ctx, "a", own_cart, ACCEPTED, HOLDER, "b:c")
+    assert again.order_id == own.order_id
+    # Naming another's cart with the colliding key finds neither their order nor their cart.
+    await orders.order("m:n", OrderKind.RENEWAL, service_id="svc-m:n", key="o")
+    [victims_cart] = await cart_ids(orders, "m:n")
+    with pytest.raises(NotFound):
+        await checkout.checkout(orders.ctx, "m", victims_cart, ACCEPTED, HOLDER, "n:o")
+
+
+async def cart_ids(orders: Orders, customer_id: str) -> list[str]:
+    return [s.value.cart_id for s in await orders.ctx.carts.find({"customer_id": customer_id})]
 
 
 async def test_at_most_one_open_renewal_per_service(orders: Orders) -> None:

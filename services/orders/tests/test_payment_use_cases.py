@@ -129,3 +129,43 @@ async def test_a_renewal_paid_takes_one_read_and_one_write_per_document(orders: 
     await payments.register_payment(orders.ctx, event)
     assert orders.orders.loads + orders.services.loads - loads == 2
     assert orders.orders.writes + orders.services.writes - writes == 2
+
+
+def registered(orders: Orders, order: Any, payment_id: str, **amounts: int | None) -> Any:
+    """A registered payment of ``order`` saying other amounts than its total."""
+    event = orders.payment(order, payment_id)
+    payload = event.payload.model_copy(update=amounts)
+    return event.model_copy(update={"payload": payload})
+
+
+async def test_a_payment_short_of_its_order_goes_to_review_not_to_a_renewal(
+    orders: Orders,
+) -> None:
+    before = await orders.import_service("ann")
+    placed = await orders.order("ann", OrderKind.RENEWAL, service_id="svc-ann")
+    total = placed.quote.total_cents
+    for short in (
+        registered(orders, placed, "pay-1", amount_cents=total - 1),
+        registered(orders, placed, "pay-2", amount_cents=1, written_off_cents=total - 2),
+    ):
+        await payments.register_payment(orders.ctx, short)
+        await payments.register_payment(orders.ctx, short)  # redelivered: told once
+    assert (await orders.order_now(placed.order_id)).status is OrderStatus.AWAITING_PAYMENT
+    assert (await orders.service("svc-ann")).expiry_date == before.expiry_date
+    mismatched = orders.events("orders.order.payment_mismatched")
+    assert [(e.payload.payment_id, e.payload.expected_cents) for e in mismatched] == [
+        ("pay-1", total),
+        ("pay-2", total),
+    ]
+    assert mismatched[1].payload.written_off_cents == total - 2
+    assert orders.events("orders.order.paid") == []
+
+
+async def test_a_payment_whose_write_off_makes_the_total_pays_the_order(orders: Orders) -> None:
+    await orders.import_service("ann")
+    placed = await orders.order("ann", OrderKind.RENEWAL, service_id="svc-ann")
+    total = placed.quote.total_cents
+    event = registered(orders, placed, "pay-1", amount_cents=total - 150, written_off_cents=150)
+    await payments.register_payment(orders.ctx, event)
+    assert (await orders.order_now(placed.order_id)).status is OrderStatus.PAID
+    assert orders.types() == ["orders.service.activated", "orders.service.renewed"]

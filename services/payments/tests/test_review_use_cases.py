@@ -1,12 +1,18 @@
 """Review items resolved by operators, on the in-memory stores (as
-``test_payments_reconciliation`` does on the real servers): register, refund or dismiss,
-each once, and a resolution a crash interrupted is finished by the scheduler."""
+``test_payments_reconciliation`` does on the real servers): register, write off, request the
+rest, refund or dismiss, each once, and a resolution a crash interrupted is finished by the
+scheduler."""
 
 from datetime import timedelta
 
 import pytest
 
 from rinnovo.contracts.orders import (
+    CancelReason,
+    OrderCancelled,
+    OrderCancelledPayload,
+    OrderPaymentMismatched,
+    OrderPaymentMismatchedPayload,
     OrderPaymentRefused,
     OrderPaymentRefusedPayload,
     PaymentRefusedReason,
@@ -18,7 +24,7 @@ from rinnovo.runtime.changes import Decision
 from rinnovo.runtime.errors import Conflict, Invalid, NotFound
 from rinnovo.runtime.events import new_event
 from rinnovo.testing.payment_providers import camt053, checkout_completed
-from rinnovo.testing.payments import PaymentsService, order_placed, statement
+from rinnovo.testing.payments import IBAN, PaymentsService, order_placed, statement
 
 
 async def reviewed(
@@ -44,7 +50,7 @@ async def test_an_operator_registers_refunds_and_dismisses_each_once(
     )
     under, over, unknown = (opened[r] for r in ("underpayment", "overpayment", "unknown_reference"))
     ctx = payments.ctx
-    done = await reviews.resolve_review(ctx, under.review_id, Action.REGISTER, "ops", "ok", None)
+    done = await reviews.resolve_review(ctx, under.review_id, Action.WRITE_OFF, "ops", "ok", None)
     assert (done.status, done.applied, done.resolution and done.resolution.by) == (
         ReviewStatus.RESOLVED,
         True,
@@ -60,6 +66,7 @@ async def test_an_operator_registers_refunds_and_dismisses_each_once(
     first = await payments.payment("pay-ord-001")
     assert first.registration is not None
     assert (first.registration.kind, first.registration.amount_cents) == ("operator", 12100)
+    assert first.registration.written_off_cents == 100
     second = await payments.payment("pay-ord-002")
     assert second.refunded_cents == 500
     [refunded] = payments.events("payments.payment.refunded")
@@ -93,18 +100,27 @@ async def test_a_resolution_that_does_not_fit_is_refused_and_changes_nothing(
             ctx, unknown.review_id, Action.REGISTER, "ops", "", "RN-2026-000001"
         )
     assert len(await payments.open_reviews()) == 2
-    # Assigned to an order still awaiting its money, it registers it.
+    # Assigned to an order still awaiting more than it: not registered as if it paid it all.
+    with pytest.raises(Invalid) as short:
+        await reviews.resolve_review(
+            ctx, unknown.review_id, Action.REGISTER, "ops", "", "RN-2026-000003"
+        )
+    assert short.value.field == "action"
     await reviews.resolve_review(
-        ctx, unknown.review_id, Action.REGISTER, "ops", "", "RN-2026-000003"
+        ctx, unknown.review_id, Action.REQUEST_REST, "ops", "", "RN-2026-000003"
     )
     third = await payments.payment("pay-ord-003")
-    assert third.registration is not None and third.registration.amount_cents == 5000
+    assert (third.registration, third.received_cents, third.outstanding_cents) == (
+        None,
+        5000,
+        7200,
+    )
 
 
 async def test_a_registration_that_cannot_take_effect_reopens_the_item(
     payments: PaymentsService,
 ) -> None:
-    unknown = (await reviewed(payments, ("B-3", 5000, "fattura 77")))["unknown_reference"]
+    unknown = (await reviewed(payments, ("B-3", 12200, "fattura 77")))["unknown_reference"]
     ctx = payments.ctx
 
     async def paid_meanwhile() -> None:  # the order is paid between the check and the write
@@ -163,7 +179,7 @@ async def test_a_resolution_interrupted_by_a_crash_is_applied_by_the_scheduler(
     # The resolution was stored, then the process stopped before its effect.
     read = await ctx.reviews.get(under.review_id)
     assert read is not None
-    resolution = Resolution(Action.REGISTER, "ops", payments.clock.now(), "", None)
+    resolution = Resolution(Action.WRITE_OFF, "ops", payments.clock.now(), "agreed", None)
     await ctx.reviews.change(under.review_id, lambda s: Decision(s.value.resolve(resolution)))
     assert await payments.scheduler().sweep() == 0
     assert (await payments.payment("pay-ord-001")).status.value == "pending"  # not yet: a minute
@@ -174,3 +190,163 @@ async def test_a_resolution_interrupted_by_a_crash_is_applied_by_the_scheduler(
     assert payments.types().count("payments.payment.registered") == 1
     [done] = await reviews.review_items(ctx, ReviewStatus.RESOLVED)
     assert done.applied
+
+
+async def test_an_under_payment_is_never_registered_as_if_it_paid_the_order(
+    payments: PaymentsService,
+) -> None:
+    under = (await reviewed(payments, ("B-1", 12100, "RN-2026-000001")))["underpayment"]
+    with pytest.raises(Invalid) as refused:
+        await reviews.resolve_review(
+            payments.ctx, under.review_id, Action.REGISTER, "ops", "", None
+        )
+    assert refused.value.field == "action"
+    assert (await payments.payment("pay-ord-001")).status.value == "pending"
+    assert "payments.payment.registered" not in payments.types()
+    assert [r.review_id for r in await payments.open_reviews()] == [under.review_id]
+
+
+async def test_an_under_payment_written_off_registers_with_its_reason_for_all_to_see(
+    payments: PaymentsService,
+) -> None:
+    under = (await reviewed(payments, ("B-1", 12100, "RN-2026-000001")))["underpayment"]
+    ctx = payments.ctx
+    with pytest.raises(Invalid) as why:  # a write-off says why
+        await reviews.resolve_review(ctx, under.review_id, Action.WRITE_OFF, "ops", " ", None)
+    assert why.value.field == "note"
+    done = await reviews.resolve_review(
+        ctx, under.review_id, Action.WRITE_OFF, "ops", "bank fees, agreed", None
+    )
+    assert done.resolution is not None and done.resolution.note == "bank fees, agreed"
+    payment = await payments.payment("pay-ord-001")
+    assert payment.registration is not None
+    assert (payment.registration.written_off_cents, payment.registration.write_off_reason) == (
+        100,
+        "bank fees, agreed",
+    )
+    [registered] = payments.events("payments.payment.registered")
+    assert (registered.payload.amount_cents, registered.payload.written_off_cents) == (12100, 100)
+
+
+async def test_the_rest_of_an_under_payment_is_requested_and_the_whole_registers_once_it_comes(
+    payments: PaymentsService,
+) -> None:
+    under = (await reviewed(payments, ("B-1", 10000, "RN-2026-000001")))["underpayment"]
+    ctx = payments.ctx
+    await reviews.resolve_review(ctx, under.review_id, Action.REQUEST_REST, "ops", "", None)
+    waiting = await payments.payment("pay-ord-001")
+    assert (waiting.status.value, waiting.received_cents, waiting.outstanding_cents) == (
+        "pending",
+        10000,
+        2200,
+    )
+    assert waiting.instructions.amount_cents == 2200
+    [asked] = payments.events("payments.payment.rest_requested")
+    p = asked.payload
+    assert (p.amount_cents, p.received_cents, p.rest_cents) == (12200, 10000, 2200)
+    assert (p.instructions.amount_cents, p.instructions.iban, p.holder.email) == (
+        2200,
+        IBAN,
+        "r@example.it",
+    )
+    assert "payments.payment.registered" not in payments.types()
+
+    again = statement(camt053("S2", [("B-1", 10000, "CRDT", "RN-2026-000001")]))
+    rest = statement(camt053("S3", [("B-9", 2200, "CRDT", "saldo RN-2026-000001")]))
+    await reconciliation.import_statement(ctx, again, "ops")  # the part again: nothing
+    result = await reconciliation.import_statement(ctx, rest, "ops")
+    assert result.counts()["registered"] == 1
+    [registered] = payments.events("payments.payment.registered")
+    assert (registered.payload.amount_cents, registered.payload.written_off_cents) == (12200, None)
+    assert await payments.open_reviews() == []
+
+
+async def test_what_was_kept_of_an_order_cancelled_before_the_rest_goes_back_to_review(
+    payments: PaymentsService,
+) -> None:
+    under = (await reviewed(payments, ("B-1", 10000, "RN-2026-000001")))["underpayment"]
+    ctx = payments.ctx
+    await reviews.resolve_review(ctx, under.review_id, Action.REQUEST_REST, "ops", "", None)
+    placed = order_placed(1, 12200)
+    cancelled = new_event(
+        OrderCancelled,
+        payload=OrderCancelledPayload(
+            order_id="ord-001",
+            number="RN-2026-000001",
+            service_id="svc-001",
+            holder=placed.payload.holder,
+            reason=CancelReason.NOT_PAID,
+            cancelled_at=payments.clock.now(),
+            total_cents=12200,
+        ),
+        producer="orders",
+        aggregate_id="ord-001",
+        aggregate_version=2,
+        occurred_at=payments.clock.now(),
+    )
+    for _ in range(2):  # redelivered
+        await instructions.void_payment(ctx, cancelled)
+    [kept] = await payments.open_reviews()
+    assert (kept.reason.value, kept.amount_cents, kept.payment_id) == (
+        "cancelled_order",
+        10000,
+        "pay-ord-001",
+    )
+    await reviews.resolve_review(ctx, kept.review_id, Action.REFUND, "ops", "", None)
+    assert (await payments.payment("pay-ord-001")).refunded_cents == 10000
+
+
+def mismatch(payments: PaymentsService, amount_cents: int) -> OrderPaymentMismatched:
+    """Orders telling that pay-ord-001 registered ``amount_cents`` for an order of 12200."""
+    return new_event(
+        OrderPaymentMismatched,
+        payload=OrderPaymentMismatchedPayload(
+            order_id="ord-001",
+            number="RN-2026-000001",
+            service_id="svc-001",
+            payment_id="pay-ord-001",
+            amount_cents=amount_cents,
+            written_off_cents=0,
+            expected_cents=12200,
+        ),
+        producer="orders",
+        aggregate_id="ord-001",
+        aggregate_version=3,
+        occurred_at=payments.clock.now(),
+    )
+
+
+async def test_a_payment_orders_found_short_of_its_order_goes_to_review(
+    payments: PaymentsService,
+) -> None:
+    await instructions.request_payment(payments.ctx, order_placed(1, 12200, "card"))
+    body = checkout_completed("pay-ord-001", 12200, "pi_1")
+    await provider_callback(payments.ctx, "stripe", body, payments.signed(body))
+    mismatched = mismatch(payments, amount_cents=100)
+    for _ in range(2):  # redelivered
+        await reviews.payment_mismatched(payments.ctx, mismatched)
+    [item] = await payments.open_reviews()
+    assert (item.reason.value, item.source, item.amount_cents) == (
+        "amount_mismatch",
+        "stripe:pi_1",
+        100,
+    )
+    assert "for an order of 12200" in item.detail
+    with pytest.raises(Invalid):  # an operator refunds or dismisses it
+        await reviews.resolve_review(payments.ctx, item.review_id, Action.REGISTER, "ops", "", None)
+    await reviews.resolve_review(payments.ctx, item.review_id, Action.DISMISS, "ops", "ok", None)
+
+
+async def test_a_mismatch_of_money_never_registered_here_cannot_be_refunded(
+    payments: PaymentsService,
+) -> None:
+    """A PaymentRegistered payments never wrote: nothing arrived here to give back."""
+    await instructions.request_payment(payments.ctx, order_placed(1, 12200))
+    mismatched = mismatch(payments, amount_cents=1)
+    await reviews.payment_mismatched(payments.ctx, mismatched)
+    [item] = await payments.open_reviews()
+    with pytest.raises(Invalid):
+        await reviews.resolve_review(payments.ctx, item.review_id, Action.REFUND, "ops", "", None)
+    assert (await payments.payment("pay-ord-001")).refunded_cents == 0
+    await reviews.resolve_review(payments.ctx, item.review_id, Action.DISMISS, "ops", "", None)
+    assert "payments.payment.refunded" not in payments.types()

@@ -165,6 +165,22 @@ class PaymentRequestedRead(Cause):
     payload: PaymentRequestedFields
 
 
+class PaymentRestRequestedFields(View):
+    order_number: str
+    order_kind: OrderKind
+    holder: Holder
+    method: str
+    amount_cents: int
+    received_cents: int
+    rest_cents: int
+    instructions: Instructions
+    usual_registration_days: int
+
+
+class PaymentRestRequestedRead(Cause):
+    payload: PaymentRestRequestedFields
+
+
 class ChargeAttemptedFields(View):
     order_number: str
     holder: Holder
@@ -205,6 +221,7 @@ VIEWS: ConsumerViews = {
     "orders.service.reactivation_window_closing": WindowClosingRead,
     "orders.service.storage_threshold_crossed": StorageRead,
     "payments.payment.requested": PaymentRequestedRead,
+    "payments.payment.rest_requested": PaymentRestRequestedRead,
     "payments.payment.charge_attempted": ChargeAttemptedRead,
     "payments.payment.failed": PaymentFailedRead,
 }

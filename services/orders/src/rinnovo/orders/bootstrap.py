@@ -16,6 +16,7 @@ from rinnovo.contracts.topics import (
     PAYMENTS_PAYMENT,
 )
 from rinnovo.orders.adapters.catalog_replica import Replica
+from rinnovo.orders.adapters.code_uses import CodeUses
 from rinnovo.orders.adapters.repositories import IdempotencyKeys, OrderNumbers, Stores, stores
 from rinnovo.orders.entrypoints.events import on_catalog_event, on_payment_event, on_usage_event
 from rinnovo.orders.entrypoints.http import admin_router, customer_router, public_router
@@ -77,6 +78,7 @@ def compose(settings: OrdersSettings, clock: Clock | None = None) -> Composed:
         idempotency=IdempotencyKeys(db["idempotency_keys"]),
         products=Replica(db["catalog_products"], ProductSnapshot),
         codes=Replica(db["catalog_convention_codes"], ConventionCodeSnapshot),
+        code_uses=CodeUses(db["convention_code_uses"]),
         clock=clock,
         policies=Policies(
             acceptance_versions={

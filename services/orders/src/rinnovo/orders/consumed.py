@@ -27,6 +27,7 @@ class PaymentRegisteredFields(View):
     payment_id: str
     amount_cents: int
     registered_at: AwareDatetime
+    written_off_cents: int | None = None
 
 
 class PaymentRegisteredRead(EventView):

@@ -1,19 +1,14 @@
-"""The published events of orders, built from domain objects (the only place that maps them)."""
+"""The published events of orders, built from domain objects (the only place that maps them;
+the milestones' announcements are in ``milestone_events``)."""
 
-from datetime import date, datetime
+from datetime import datetime
 
 from rinnovo.contracts import orders as contract
-from rinnovo.contracts.catalog import ProductSnapshot
 from rinnovo.contracts.envelope import Event
-from rinnovo.orders.domain.automatic_renewal import renewal_quote
-from rinnovo.orders.domain.calendar import add_years, days_left
-from rinnovo.orders.domain.lifecycle import Step
 from rinnovo.orders.domain.orders import Order
-from rinnovo.orders.domain.paid_orders import PaymentRefusal
-from rinnovo.orders.domain.pricing import OrderKind, Quote
-from rinnovo.orders.domain.schedule import MilestoneKind, charge_day, reactivation_deadline
+from rinnovo.orders.domain.paid_orders import PaymentRefusal, RegisteredPayment
+from rinnovo.orders.domain.pricing import OrderKind
 from rinnovo.orders.domain.subscription import Subscription
-from rinnovo.runtime.clock import rome_date
 from rinnovo.runtime.events import new_event
 
 PRODUCER = "orders"
@@ -89,7 +84,7 @@ def order_placed(
         catalog_product_version=order.catalog_product_version,
         price_version=q.price_version,
     )
-    return _event(contract.OrderPlaced, payload, order.order_id, version, at, order.order_id)
+    return event_of(contract.OrderPlaced, payload, order.order_id, version, at, order.order_id)
 
 
 def order_cancelled(
@@ -104,7 +99,7 @@ def order_cancelled(
         cancelled_at=at,
         total_cents=order.quote.total_cents,
     )
-    return _event(contract.OrderCancelled, payload, order.order_id, version, at, correlation)
+    return event_of(contract.OrderCancelled, payload, order.order_id, version, at, correlation)
 
 
 def order_paid(
@@ -121,7 +116,7 @@ def order_paid(
         paid_at=order.paid_at,
         total_cents=order.quote.total_cents,
     )
-    return _event(contract.OrderPaid, payload, order.order_id, version, at, cause=cause)
+    return event_of(contract.OrderPaid, payload, order.order_id, version, at, cause=cause)
 
 
 def payment_refused(
@@ -141,7 +136,24 @@ def payment_refused(
         amount_cents=amount_cents,
         reason=contract.PaymentRefusedReason(reason.value),
     )
-    return _event(contract.OrderPaymentRefused, payload, order.order_id, version, at, cause=cause)
+    return event_of(contract.OrderPaymentRefused, payload, order.order_id, version, at, cause=cause)
+
+
+def payment_mismatched(
+    order: Order, payment: RegisteredPayment, version: int, at: datetime, cause: Event
+) -> Event:
+    payload = contract.OrderPaymentMismatchedPayload(
+        order_id=order.order_id,
+        number=order.number,
+        service_id=order.subscription_id,
+        payment_id=payment.payment_id,
+        amount_cents=payment.amount_cents,
+        written_off_cents=payment.written_off_cents,
+        expected_cents=order.quote.total_cents,
+    )
+    return event_of(
+        contract.OrderPaymentMismatched, payload, order.order_id, version, at, cause=cause
+    )
 
 
 SERVICE_EVENT_OF_KIND = {
@@ -183,12 +195,12 @@ def service_changed(
         order_id=order_id,
         previous_expiry_date=previous.expiry_date if previous else None,
     )
-    return _event(
+    return event_of(
         SERVICE_EVENTS[what], payload, service.subscription_id, version, at, correlation, cause
     )
 
 
-def _event(
+def event_of(
     cls: type[Event],
     payload: object,
     aggregate_id: str,
@@ -209,35 +221,6 @@ def _event(
     )
 
 
-def service_expiring(service: Subscription, days_left: int, version: int, at: datetime) -> Event:
-    assert service.expiry_date is not None
-    payload = contract.ServiceExpiringPayload(
-        service=service_state(service), expiry_date=service.expiry_date, days_left=days_left
-    )
-    return _event(contract.ServiceExpiring, payload, service.subscription_id, version, at)
-
-
-def service_expired(service: Subscription, deadline: date, version: int, at: datetime) -> Event:
-    payload = contract.ServiceExpiredPayload(
-        service=service_state(service), reactivation_deadline=deadline
-    )
-    return _event(contract.ServiceExpired, payload, service.subscription_id, version, at)
-
-
-def window_closing(
-    service: Subscription, deadline: date, days_left: int, version: int, at: datetime
-) -> Event:
-    payload = contract.ReactivationWindowClosingPayload(
-        service=service_state(service), reactivation_deadline=deadline, days_left=days_left
-    )
-    return _event(contract.ReactivationWindowClosing, payload, service.subscription_id, version, at)
-
-
-def service_deactivated(service: Subscription, version: int, at: datetime) -> Event:
-    payload = contract.ServiceChangePayload(service=service_state(service))
-    return _event(contract.ServiceDeactivated, payload, service.subscription_id, version, at)
-
-
 def storage_threshold_crossed(
     service: Subscription, threshold_percent: int, version: int, at: datetime, cause: Event
 ) -> Event:
@@ -247,50 +230,6 @@ def storage_threshold_crossed(
         quota_bytes=service.quota_bytes,
         threshold_percent=threshold_percent,
     )
-    return _event(
+    return event_of(
         contract.StorageThresholdCrossed, payload, service.subscription_id, version, at, cause=cause
     )
-
-
-def automatic_renewal_upcoming(
-    service: Subscription, charged_on: date, q: Quote, version: int, at: datetime
-) -> Event:
-    assert service.expiry_date is not None
-    payload = contract.AutomaticRenewalUpcomingPayload(
-        service=service_state(service),
-        charge_date=charged_on,
-        days_left=max(days_left(charged_on, rome_date(at)), 0),
-        term_years=q.term_years,
-        payment_method=service.auto_renewal.payment_method or "card",
-        total_cents=q.total_cents,
-        renewed_until=add_years(service.expiry_date, q.term_years),
-    )
-    return _event(contract.AutomaticRenewalUpcoming, payload, service.subscription_id, version, at)
-
-
-def milestone_announced(
-    step: Step, before: Subscription, product: ProductSnapshot, version: int, now: datetime
-) -> Event:
-    """The event a milestone taken at ``now`` announces, told as things are today. Raises
-    ``QuoteRefused`` for an automatic-renewal notice when the renewal cannot be priced."""
-    after, policy = step.service, product.policy
-    assert before.expiry_date is not None
-    deadline = reactivation_deadline(before.expiry_date, policy)
-    match step.milestone.kind:
-        case MilestoneKind.REMINDER:
-            # A reminder taken late (downtime, an import close to expiry) does not announce
-            # the days its milestone was named after.
-            left = max(days_left(before.expiry_date, rome_date(now)), 0)
-            return service_expiring(after, left, version, now)
-        case MilestoneKind.AUTOMATIC_RENEWAL_NOTICE:
-            charged_on = charge_day(before.expiry_date, policy)
-            q = renewal_quote(product, before, charged_on)
-            return automatic_renewal_upcoming(after, charged_on, q, version, now)
-        case MilestoneKind.EXPIRY:
-            return service_expired(after, deadline, version, now)
-        case MilestoneKind.WINDOW_CLOSING:
-            left = max(days_left(deadline, rome_date(now)), 0)
-            return window_closing(after, deadline, left, version, now)
-        case MilestoneKind.DEACTIVATION:
-            return service_deactivated(after, version, now)
-    raise AssertionError(f"no announcement for {step.milestone.kind}")

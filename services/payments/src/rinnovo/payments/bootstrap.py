@@ -134,6 +134,7 @@ def compose(settings: PaymentsSettings, clock: Clock | None = None) -> Composed:
         bank=Changes(kept.bank),
         statements=Changes(kept.statements),
         stored_methods=Changes(kept.stored_methods),
+        setups=Changes(kept.setups),
         callbacks=Changes(kept.callbacks),
         products=kept.products,
         methods=Methods({name: plugin.create(methods) for name, plugin in plugins.items()}),

@@ -52,6 +52,19 @@ class PaymentRefusedRead(EventView):
     payload: PaymentRefusedFields
 
 
+class PaymentMismatchedFields(View):
+    order_id: str
+    number: str
+    payment_id: str
+    amount_cents: int
+    written_off_cents: int
+    expected_cents: int
+
+
+class PaymentMismatchedRead(EventView):
+    payload: PaymentMismatchedFields
+
+
 class ProductRead(EventView):
     aggregate_id: str
     aggregate_version: int
@@ -62,5 +75,6 @@ VIEWS: ConsumerViews = {
     "orders.order.placed": OrderPlacedRead,
     "orders.order.cancelled": OrderCancelledRead,
     "orders.order.payment_refused": PaymentRefusedRead,
+    "orders.order.payment_mismatched": PaymentMismatchedRead,
     "catalog.product.snapshot": ProductRead,
 }

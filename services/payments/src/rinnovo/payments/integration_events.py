@@ -81,11 +81,30 @@ class EventFactory:
             order_id=p.order_id,
             order_number=p.order_number,
             method=p.method,
-            amount_cents=p.registration.amount_cents,
+            amount_cents=p.received_cents,
             registered_at=p.registration.at,
             source=p.registration.kind,
+            written_off_cents=p.registration.written_off_cents or None,
         )
         return self._add(contract.PaymentRegistered, payload)
+
+    def rest_requested(self) -> "EventFactory":
+        p = self.payment
+        payload = contract.PaymentRestRequestedPayload(
+            payment_id=p.payment_id,
+            order_id=p.order_id,
+            order_number=p.order_number,
+            order_kind=OrderKind(p.order_kind),
+            service_id=p.service_id,
+            holder=holder(p),
+            method=p.method,
+            amount_cents=p.amount_cents,
+            received_cents=p.received_cents,
+            rest_cents=p.outstanding_cents,
+            instructions=instructions(p),
+            usual_registration_days=p.usual_registration_days,
+        )
+        return self._add(contract.PaymentRestRequested, payload)
 
     def charge_attempted(
         self, attempt: int, succeeded: bool, reason: str | None, next_on: date | None

@@ -6,7 +6,7 @@ its product or code, so a new consumer rebuilds the catalog from the topics alon
 
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -14,6 +14,9 @@ from rinnovo.contracts.envelope import Cents, Contract, Event, NonEmpty, version
 from rinnovo.contracts.topic_spec import TopicSpec
 
 Days = int
+MAX_CODE_USES = 10_000
+"""Uses of one limited code are counted in one document: it holds each order using it."""
+UseLimit = Annotated[int, Field(ge=1, le=MAX_CODE_USES, strict=True)]
 
 
 class OptionKind(StrEnum):
@@ -121,10 +124,18 @@ class ConventionCodeSnapshot(Contract):
     terms_years: tuple[int, ...] = Field(description="Terms it applies to; empty means all.")
     applies_to: OrderKindScope
     revoked: bool
+    max_uses: UseLimit | None = Field(
+        default=None,
+        description="Orders awaiting payment or paid that may use it in all; None: no limit.",
+    )
+    max_uses_per_customer: UseLimit | None = Field(
+        default=None, description="The same, for each customer; None: no limit."
+    )
 
 
 class ConventionCodeSnapshotPublished(Event):
     type: Literal["catalog.convention_code.snapshot"] = "catalog.convention_code.snapshot"
+    schema_version: int = version(2)
     payload: ConventionCodeSnapshot
 
 

@@ -136,6 +136,24 @@ class OrderPaymentRefused(Event):
     payload: OrderPaymentRefusedPayload
 
 
+class OrderPaymentMismatchedPayload(Contract):
+    """A registered payment whose amount is not its order's: the order is not paid by it,
+    and payments opens a review item for an operator."""
+
+    order_id: NonEmpty
+    number: NonEmpty
+    service_id: NonEmpty
+    payment_id: NonEmpty
+    amount_cents: Cents = Field(description="What the payment says arrived.")
+    written_off_cents: Cents = Field(description="What the payment says was written off.")
+    expected_cents: Cents = Field(description="The order's total.")
+
+
+class OrderPaymentMismatched(Event):
+    type: Literal["orders.order.payment_mismatched"] = "orders.order.payment_mismatched"
+    payload: OrderPaymentMismatchedPayload
+
+
 class ServiceStatus(StrEnum):
     PENDING_ACTIVATION = "pending_activation"
     ACTIVE = "active"
@@ -280,7 +298,7 @@ class StorageThresholdCrossed(Event):
 ORDERS_ORDER = TopicSpec(
     name="orders.order.v1",
     producer="orders",
-    events=(OrderPlaced, OrderCancelled, OrderPaid, OrderPaymentRefused),
+    events=(OrderPlaced, OrderCancelled, OrderPaid, OrderPaymentRefused, OrderPaymentMismatched),
     description="Life of each order, keyed by order id.",
 )
 ORDERS_SERVICE = TopicSpec(

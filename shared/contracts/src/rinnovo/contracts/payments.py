@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
-from rinnovo.contracts.envelope import Cents, Contract, Event, NonEmpty
+from rinnovo.contracts.envelope import Cents, Contract, Event, NonEmpty, version
 from rinnovo.contracts.orders import Holder, OrderKind
 from rinnovo.contracts.topic_spec import TopicSpec
 
@@ -22,12 +22,19 @@ class PaymentRegisteredPayload(Contract):
         default=None,
         description="What proved the money: `statement`, `provider`, `stored_method`, `operator`.",
     )
+    written_off_cents: Cents | None = Field(
+        default=None,
+        description="What an operator wrote off of an under-payment (with a reason, shown by "
+        "payments): `amount_cents` and this make the order's total. None: nothing written off.",
+    )
 
 
 class PaymentRegistered(Event):
-    """Money for an order has been received; emitted once per order."""
+    """Money for an order has been received; emitted once per order. ``amount_cents`` is
+    every cent received for it (parts kept while the rest was asked for included)."""
 
     type: Literal["payments.payment.registered"] = "payments.payment.registered"
+    schema_version: int = version(2)
     payload: PaymentRegisteredPayload
 
 
@@ -72,6 +79,31 @@ class PaymentRequested(Event):
 
     type: Literal["payments.payment.requested"] = "payments.payment.requested"
     payload: PaymentRequestedPayload
+
+
+class PaymentRestRequestedPayload(Contract):
+    payment_id: NonEmpty
+    order_id: NonEmpty
+    order_number: NonEmpty
+    order_kind: OrderKind
+    service_id: NonEmpty
+    holder: Holder
+    method: NonEmpty
+    amount_cents: Cents = Field(description="The order's whole amount.")
+    received_cents: Cents = Field(description="What has arrived so far.")
+    rest_cents: Cents = Field(description="What is still to pay: the instructions' amount.")
+    instructions: PaymentInstructions
+    usual_registration_days: int = Field(
+        ge=0, description="Working days the method usually takes to be registered."
+    )
+
+
+class PaymentRestRequested(Event):
+    """Less than the order's amount arrived: an operator kept it and asks for the rest,
+    with these instructions. The order stays awaiting payment until the rest arrives."""
+
+    type: Literal["payments.payment.rest_requested"] = "payments.payment.rest_requested"
+    payload: PaymentRestRequestedPayload
 
 
 class ChargeAttemptedPayload(Contract):
@@ -144,6 +176,7 @@ PAYMENTS_PAYMENT = TopicSpec(
     events=(
         PaymentRequested,
         PaymentRegistered,
+        PaymentRestRequested,
         ChargeAttempted,
         PaymentFailed,
         PaymentVoided,

@@ -46,6 +46,8 @@ from rinnovo.contracts.payments import (
     PaymentInstructions,
     PaymentRequested,
     PaymentRequestedPayload,
+    PaymentRestRequested,
+    PaymentRestRequestedPayload,
 )
 from rinnovo.notifier.domain.messages import KnownOrder
 
@@ -163,6 +165,20 @@ def payment_requested(
     return event(PaymentRequested, payload, name, "pay-0001")
 
 
+def rest_requested(h: Holder, name: str) -> Event:
+    """An under-payment kept by an operator, who asks for the rest by bank transfer."""
+    requested = payment_requested(h, InstructionsKind.BANK_TRANSFER, name).payload
+    received, rest = 100000, TOTAL - 100000
+    payload = PaymentRestRequestedPayload(
+        **requested.model_dump(exclude={"amount_cents", "instructions"}),
+        amount_cents=TOTAL,
+        received_cents=received,
+        rest_cents=rest,
+        instructions=requested.instructions.model_copy(update={"amount_cents": rest}),
+    )
+    return event(PaymentRestRequested, payload, name, "pay-0001")
+
+
 def order_placed(h: Holder, kind: OrderKind, name: str) -> Event:
     payload = OrderPlacedPayload(
         order_id=ORDER_ID,
@@ -230,6 +246,7 @@ def samples(locale: str) -> list[Sample]:
                 h, InstructionsKind.CHECKOUT_LINK, n + "link", OrderKind.FIRST_PURCHASE
             ),
         ),
+        Sample("payment_rest_requested", rest_requested(h, n + "rest")),
         Sample(
             "payment_registered-first_purchase",
             service_change(ServiceActivated, h, n + "activated", None),

@@ -29,10 +29,43 @@ class FakeStripe:
     """How the next off-session charges end: `decline` or `succeed`, in order."""
     requests: list[tuple[str, dict[str, str], str]] = field(default_factory=list)
     replies: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    setups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Setup intents by id, as Stripe keeps them."""
     url: str = ""
+
+    def confirm_setup(self, setup_id: str, last4: str = "4242") -> str:
+        """What the customer's browser does with a setup's client secret (Stripe.js): the
+        card or mandate is saved and attached to the setup's customer. Returns its ``pm_``."""
+        setup = self.setups[setup_id]
+        kind = setup["payment_method_types"][0]
+        method: dict[str, Any] = {
+            "id": f"pm_test_{len(self.setups)}_{last4}",
+            "object": "payment_method",
+            "type": kind,
+            "customer": setup["customer"],
+        }
+        if kind == "card":
+            method["card"] = {"brand": "visa", "last4": last4}
+        else:
+            method["sepa_debit"] = {"last4": last4}
+            setup["mandate"] = f"mandate_test_{setup_id}"
+        setup.update(status="succeeded", payment_method=method)
+        return str(method["id"])
 
     def app(self) -> FastAPI:
         api = FastAPI()
+
+        @api.get("/v1/setup_intents/{setup_id}")
+        async def setup_intent(setup_id: str, request: Request) -> JSONResponse:
+            setup = self.setups.get(setup_id)
+            if setup is None:
+                error = {"type": "invalid_request_error", "code": "resource_missing"}
+                return JSONResponse({"error": error}, status_code=404)
+            expanded = "payment_method" in request.query_params.values()
+            method = setup["payment_method"]
+            if method is not None and not expanded:
+                setup = {**setup, "payment_method": method["id"]}
+            return JSONResponse(setup)
 
         @api.post("/v1/{path:path}")
         async def post(path: str, request: Request) -> JSONResponse:
@@ -80,6 +113,23 @@ class FakeStripe:
                 }
                 return 402, {"error": error}
             return 200, {**intent, "status": "succeeded", "amount_received": intent["amount"]}
+        if path == "customers":
+            return 200, {"id": f"cus_test_{n}", "object": "customer"}
+        if path == "setup_intents":
+            sid = f"seti_test_{n}"
+            self.setups[sid] = {
+                "id": sid,
+                "object": "setup_intent",
+                "client_secret": f"{sid}_secret_{uuid.uuid4().hex[:8]}",
+                "customer": params["customer"],
+                "status": "requires_payment_method",
+                "usage": params.get("usage", "off_session"),
+                "payment_method_types": [params["payment_method_types[0]"]],
+                "metadata": {"customer_id": params.get("metadata[customer_id]")},
+                "payment_method": None,
+                "mandate": None,
+            }
+            return 200, self.setups[sid]
         return 404, {"error": {"type": "invalid_request_error", "message": f"no {path}"}}
 
 

@@ -27,6 +27,7 @@ from rinnovo.payments.adapters.stripe_gateway import StripeGateway
 from rinnovo.payments.domain.callbacks import ProcessedCallback
 from rinnovo.payments.domain.payments import Checkout, Payment
 from rinnovo.payments.domain.reviews import ReviewItem
+from rinnovo.payments.domain.setups import MethodSetup, NotConfirmed, SetupSeen
 from rinnovo.payments.domain.statement_import import BankCredit, ImportRecord
 from rinnovo.payments.domain.statements import Statement
 from rinnovo.payments.entrypoints.scheduler import ChargeScheduler
@@ -36,6 +37,7 @@ from rinnovo.payments.methods.base import (
     MethodContext,
     ProviderNotice,
     ProviderUnavailable,
+    SetupStarted,
     StoredMethod,
 )
 from rinnovo.payments.methods.offline import bank_transfer, postal_slip
@@ -108,8 +110,57 @@ class MemoryStripe:
     calls: list[tuple[str, str]] = field(default_factory=list)
     """(what, idempotency key)."""
     refunds: list[tuple[str, int]] = field(default_factory=list)
+    charged: list[tuple[str, str]] = field(default_factory=list)
+    """The (provider customer, payment method) of each charge made."""
     answers: dict[str, Any] = field(default_factory=dict)
+    setups: dict[str, SetupSeen] = field(default_factory=dict)
     name: str = "stripe"
+
+    async def create_customer(self, customer_id: str, idempotency_key: str) -> str:
+        answer: str = self._once("customer", idempotency_key, lambda: f"cus_{len(self.calls)}")
+        return answer
+
+    async def start_setup(
+        self, customer_id: str, provider_customer: str, method_type: str, idempotency_key: str
+    ) -> SetupStarted:
+        def setup() -> SetupStarted:
+            sid = f"seti_{len(self.calls)}"
+            self.setups[sid] = SetupSeen(
+                sid,
+                "requires_payment_method",
+                "off_session",
+                provider_customer,
+                customer_id,
+                None,
+                method_type,
+                None,
+                "",
+            )
+            return SetupStarted(sid, f"{sid}_secret", provider_customer)
+
+        answer: SetupStarted = self._once("setup", idempotency_key, setup)
+        return answer
+
+    async def read_setup(self, setup_id: str) -> SetupSeen:
+        if setup_id not in self.setups:
+            raise NotConfirmed("the provider knows no such setup")
+        return self.setups[setup_id]
+
+    def confirm_setup(self, setup_id: str, last4: str = "4242") -> str:
+        """What the customer's browser does with the setup's client secret: a card or
+        mandate saved and attached to the setup's provider customer. Returns its ``pm_``."""
+        seen = self.setups[setup_id]
+        pm = f"pm_{setup_id}"
+        sepa = seen.method_type == "sepa_debit"
+        self.setups[setup_id] = replace(
+            seen,
+            status="succeeded",
+            provider_method=pm,
+            method_customer=seen.provider_customer,
+            label=f"SEPA **** {last4}" if sepa else f"Visa **** {last4}",
+            mandate_reference=f"mandate_{setup_id}" if sepa else None,
+        )
+        return pm
 
     def read_callback(self, body: bytes, headers: Any, now: datetime) -> ProviderNotice:
         return _signatures().read_callback(body, headers, now)
@@ -140,9 +191,10 @@ class MemoryStripe:
 
         def result() -> ChargeResult:
             intent = f"pi_test_{len(self.calls)}"
+            self.charged.append((stored.provider_customer, stored.provider_method))
             match self.charges.pop(0):
                 case "succeed":
-                    return ChargeResult(ChargeOutcome.SUCCEEDED, intent, payment.amount_cents)
+                    return ChargeResult(ChargeOutcome.SUCCEEDED, intent, payment.outstanding_cents)
                 case "processing":
                     return ChargeResult(ChargeOutcome.PROCESSING, intent)
                 case _:
@@ -285,12 +337,14 @@ def in_memory(clock: FixedClock) -> PaymentsService:
     statements: MemoryAggregates[ImportRecord] = MemoryAggregates(layout.STATEMENTS)
     stored: MemoryAggregates[StoredMethod] = MemoryAggregates(layout.STORED_METHODS)
     callbacks: MemoryAggregates[ProcessedCallback] = MemoryAggregates(layout.CALLBACKS)
+    setups: MemoryAggregates[MethodSetup] = MemoryAggregates(layout.SETUPS)
     ctx = Context(
         payments=Changes(payments),
         reviews=Changes(reviews),
         bank=Changes(bank),
         statements=Changes(statements),
         stored_methods=Changes(stored),
+        setups=Changes(setups),
         callbacks=Changes(callbacks),
         products=products,
         methods=Methods({p.name: p.create(methods) for p in plugins}),

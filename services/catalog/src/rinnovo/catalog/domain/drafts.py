@@ -17,6 +17,7 @@ from rinnovo.contracts.catalog import (
     PriceVersion,
     ProductPolicy,
     ProductSnapshot,
+    UseLimit,
     VatRule,
 )
 from rinnovo.contracts.envelope import NonEmpty
@@ -136,6 +137,12 @@ class CodeChanges(BaseModel):
         default=(), description="Terms it applies to; empty means all."
     )
     applies_to: OrderKindScope
+    max_uses: UseLimit | None = Field(
+        default=None, description="Orders that may use it in all (at most 10000); null: no limit."
+    )
+    max_uses_per_customer: UseLimit | None = Field(
+        default=None, description="Orders each customer may use it for; null: no limit."
+    )
 
 
 class CodeDraft(ConventionCodeSnapshot):

@@ -225,4 +225,7 @@ def code_problems(code: ConventionCodeSnapshot, product_ids: Iterable[str]) -> l
     for unknown in sorted(set(code.product_ids) - set(product_ids)):
         problems.append(("product_ids", f"unknown product {unknown}"))
     problems += term_problems("terms_years", code.terms_years)
+    total, each = code.max_uses, code.max_uses_per_customer
+    if total is not None and each is not None and each > total:
+        problems.append(("max_uses_per_customer", f"is more than max_uses ({total})"))
     return problems

@@ -22,7 +22,12 @@ from rinnovo.contracts.orders import (
     ServiceUpgraded,
     StorageThresholdCrossed,
 )
-from rinnovo.contracts.payments import ChargeAttempted, PaymentFailed, PaymentRequested
+from rinnovo.contracts.payments import (
+    ChargeAttempted,
+    PaymentFailed,
+    PaymentRequested,
+    PaymentRestRequested,
+)
 from rinnovo.notifier.domain import order_facts, service_facts
 from rinnovo.notifier.domain.messages import (
     CannotNotify,
@@ -101,6 +106,8 @@ def _template_and_facts(event: Event, order: KnownOrder | None) -> Composed | No
             return order_facts.order_confirmed(event)
         case AutomaticRenewalUpcoming():
             return service_facts.automatic_renewal_upcoming(event)
+        case PaymentRestRequested():
+            return order_facts.rest_requested(event)
         case OrderCancelled():
             return order_facts.order_cancelled(event, order)
         case ServiceActivated() | ServiceUpgraded() | ServiceRenewed() | ServiceReactivated():

@@ -14,6 +14,7 @@ class Template(StrEnum):
     language, and is the ``type`` integrators' webhooks receive."""
 
     ORDER_CONFIRMED = "order_confirmed"
+    PAYMENT_REST_REQUESTED = "payment_rest_requested"
     PAYMENT_REGISTERED = "payment_registered"
     RENEWAL_COMPLETED = "renewal_completed"
     EXPIRY_REMINDER = "expiry_reminder"

@@ -1,5 +1,6 @@
 """The facts of messages about orders and their payments: confirmation with the
-instructions to pay, automatic renewal announced, retried and failed, an order cancelled."""
+instructions to pay, the rest of an under-payment asked for, automatic renewal announced,
+retried and failed, an order cancelled."""
 
 from rinnovo.contracts.orders import OrderCancelled, OrderKind
 from rinnovo.contracts.payments import (
@@ -8,6 +9,7 @@ from rinnovo.contracts.payments import (
     PaymentFailed,
     PaymentInstructions,
     PaymentRequested,
+    PaymentRestRequested,
 )
 from rinnovo.notifier.domain.formatting import Cents
 from rinnovo.notifier.domain.messages import CannotNotify, Composed, Facts, KnownOrder, Template
@@ -30,6 +32,24 @@ def order_confirmed(event: PaymentRequested) -> Composed | None:
         "instructions": instructions_facts(instructions),
     }
     return Template.ORDER_CONFIRMED, p.holder, facts
+
+
+def rest_requested(event: PaymentRestRequested) -> Composed | None:
+    """Less than the order's amount arrived: the customer is asked for the rest."""
+    p = event.payload
+    if p.instructions.kind is InstructionsKind.STORED_METHOD:
+        return None  # nothing to pay by hand: the stored method is charged
+    facts: Facts = {
+        "order_number": p.order_number,
+        "order_kind": p.order_kind.value,
+        "method": p.method,
+        "amount_cents": Cents(p.amount_cents),
+        "received_cents": Cents(p.received_cents),
+        "rest_cents": Cents(p.rest_cents),
+        "usual_registration_days": p.usual_registration_days,
+        "instructions": instructions_facts(p.instructions),
+    }
+    return Template.PAYMENT_REST_REQUESTED, p.holder, facts
 
 
 REQUIRED_INSTRUCTIONS = {

@@ -88,17 +88,14 @@ class IdempotencyKeys:
     def __init__(self, collection: Collection) -> None:
         self.collection = collection
 
-    async def claim(
-        self, customer_id: str, key: str, record: IdempotencyRecord
-    ) -> IdempotencyRecord:
+    async def claim(self, key_id: str, record: IdempotencyRecord) -> IdempotencyRecord:
         """Record the key with this request, or return what an earlier request recorded."""
-        id_ = f"{customer_id}:{key}"
         try:
-            await self.collection.insert_one(
-                {"_id": id_, "request_hash": record.request_hash, "order_id": record.order_id}
-            )
+            await self.collection.insert_one({"_id": key_id, **vars(record)})
             return record
         except DuplicateKeyError:
-            doc = await self.collection.find_one({"_id": id_})
+            doc = await self.collection.find_one({"_id": key_id})
             assert doc is not None
-            return IdempotencyRecord(doc["request_hash"], doc["order_id"])
+            return IdempotencyRecord(
+                doc["request_hash"], doc["order_id"], doc.get("customer_id", "")
+            )

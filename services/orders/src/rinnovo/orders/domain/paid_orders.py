@@ -1,6 +1,6 @@
 """What a paid order does to its service."""
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -18,18 +18,42 @@ class PaymentRefusal(StrEnum):
     ORDER_CANCELLED = "order_cancelled"
     SERVICE_DEACTIVATED = "service_deactivated"
     ALREADY_PAID = "already_paid"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    """Its amount is not the order's: told apart (``payment_mismatched``), never applied."""
+
+
+@dataclass(frozen=True)
+class RegisteredPayment:
+    """What a registered payment says of the money for an order."""
+
+    payment_id: str
+    amount_cents: int
+    at: datetime
+    written_off_cents: int = 0
+    """What payments' operator wrote off of an under-payment."""
+
+
+def pays_in_full(order: Order, payment: RegisteredPayment) -> bool:
+    """The payment covers the order's total: at least the total arrived (payments reviews
+    any excess), or, with a write-off, what arrived and what was written off make it."""
+    total = order.quote.total_cents
+    if payment.written_off_cents:
+        return payment.amount_cents + payment.written_off_cents == total
+    return payment.amount_cents >= total
 
 
 def take_payment(
-    order: Order, service: Subscription, payment_id: str, at: datetime
+    order: Order, service: Subscription, payment: RegisteredPayment
 ) -> Order | PaymentRefusal:
     """The order paid by this payment, or why it cannot be. An order this same payment paid
     already comes back unchanged (a redelivery)."""
     if order.status is OrderStatus.CANCELLED:
         return PaymentRefusal.ORDER_CANCELLED
     if order.status is OrderStatus.PAID:
-        return order if order.payment_id == payment_id else PaymentRefusal.ALREADY_PAID
-    paid = order.pay(payment_id, at)
+        return order if order.payment_id == payment.payment_id else PaymentRefusal.ALREADY_PAID
+    if not pays_in_full(order, payment):
+        return PaymentRefusal.AMOUNT_MISMATCH
+    paid = order.pay(payment.payment_id, payment.at)
     if not payment_in_time(service, paid):
         return PaymentRefusal.SERVICE_DEACTIVATED
     return paid

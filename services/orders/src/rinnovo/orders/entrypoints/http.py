@@ -120,7 +120,8 @@ def _cart_routes(router: APIRouter, ctx: Context, auth: Auth) -> None:
         status_code=201,
         summary="Confirm: place the order, awaiting payment",
         description="Send an `Idempotency-Key` to retry safely: the same key and body give the "
-        "same order; the same key with another body is refused (422).",
+        "same order; the same key with another body is refused (422). Keys are each "
+        "customer's own: another customer's same key names nothing of theirs.",
     )
     async def checkout(
         cart_id: str,

@@ -3,7 +3,8 @@
 from datetime import datetime, timedelta
 
 from rinnovo.orders import integration_events as events
-from rinnovo.orders.domain.orders import Order
+from rinnovo.orders.domain.orders import Order, OrderStatus
+from rinnovo.orders.service_layer import code_uses
 from rinnovo.orders.service_layer.context import Context, refusals
 from rinnovo.runtime.changes import Decision, Stored
 from rinnovo.runtime.errors import Invalid
@@ -22,7 +23,9 @@ async def cancel_order(ctx: Context, customer_id: str, order_id: str, confirm: b
         return Decision(cancelled, [event])
 
     with refusals():
-        return (await ctx.orders.change(order_id, decide, read=read)).value
+        cancelled = (await ctx.orders.change(order_id, decide, read=read)).value
+    await code_uses.give_back(ctx, cancelled)
+    return cancelled
 
 
 async def due_orders(ctx: Context, now: datetime, limit: int) -> list[str]:
@@ -46,5 +49,7 @@ async def take_unpaid(ctx: Context, order_id: str, now: datetime, lease: timedel
         event = events.order_cancelled(cancelled, service, stored.next_version, now, order_id)
         return Decision(cancelled, [event])
 
-    await ctx.orders.change(order_id, decide, read=claimed)
+    changed = await ctx.orders.change(order_id, decide, read=claimed)
+    if changed.value.status is OrderStatus.CANCELLED:
+        await code_uses.give_back(ctx, changed.value)
     return True

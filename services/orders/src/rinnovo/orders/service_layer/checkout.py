@@ -12,7 +12,8 @@ from rinnovo.orders.domain.orders import Acceptance, Order, OrderStatus
 from rinnovo.orders.domain.pricing import OrderKind, Quote
 from rinnovo.orders.domain.schedule import recorded
 from rinnovo.orders.domain.subscription import AutoRenewal, Components, Holder, Status, Subscription
-from rinnovo.orders.service_layer.carts import check_payment_choice, quoted
+from rinnovo.orders.service_layer import code_uses
+from rinnovo.orders.service_layer.carts import check_payment_choice, price, pricing_of
 from rinnovo.orders.service_layer.context import Context
 from rinnovo.orders.service_layer.ports import IdempotencyRecord
 from rinnovo.runtime.changes import Taken
@@ -38,7 +39,7 @@ async def checkout(
             ctx, customer_id, cart_id, acceptances, holder, idempotency_key
         )
         if (existing := await ctx.orders.get(order_id)) is not None:
-            return existing.value
+            return _own_answer(existing.value, customer_id)
     cart = (await ctx.own_cart(customer_id, cart_id)).value
     check_acceptances(ctx, acceptances)
     if cart.payment_method is None:
@@ -46,20 +47,37 @@ async def checkout(
     check_payment_choice(ctx.policies, cart)
     product = await ctx.product(cart.product_id)
     service = await _service_for(ctx, cart, order_id, holder)
-    q = (await quoted(ctx, cart)).quote
+    pricing = await pricing_of(ctx, cart)
+    q = price(ctx, cart, pricing)
     if cart.kind is OrderKind.UPGRADE and not q.lines:
         raise Invalid("components", "an upgrade must add space, users or the NSO module")
     order = await _order(ctx, order_id, cart, product, q, acceptances)
     placed = events.order_placed(order, service, product.name, 1, ctx.now())
+    await code_uses.count_use(ctx, order, pricing.code)
     try:
         created = await ctx.orders.create(order_id, order, [placed])
     except Taken as exc:
+        await code_uses.give_back(ctx, order)
         raise Conflict("this service already has a renewal awaiting payment") from exc
     if created is None:
         # The same idempotency key, checked out concurrently: one order, one answer.
         existing = await ctx.orders.get(order_id)
         assert existing is not None
-        return existing.value
+        return _own_answer(existing.value, customer_id)
+    return order
+
+
+def idempotency_id(customer_id: str, key: str) -> str:
+    """One id per customer and key, whatever characters either holds: a separator could be
+    in both (``a:b`` with ``c`` and ``a`` with ``b:c`` would meet), JSON's quoting cannot."""
+    pair = json.dumps([customer_id, key], separators=(",", ":"))
+    return hashlib.sha256(pair.encode()).hexdigest()
+
+
+def _own_answer(order: Order, customer_id: str) -> Order:
+    """An order found by an idempotency key is the caller's answer only if it is theirs."""
+    if order.customer_id != customer_id:
+        raise Invalid("Idempotency-Key", "already used for a different request")
     return order
 
 
@@ -76,12 +94,14 @@ async def _order_id_of_key(
         {"cart": cart_id, "acceptances": acceptances, "holder": holder and vars(holder)},
         sort_keys=True,
     )
+    key_id = idempotency_id(customer_id, key)
     wanted = IdempotencyRecord(
         hashlib.sha256(request.encode()).hexdigest(),
-        str(uuid.uuid5(ORDER_IDS, f"{customer_id}:{key}")),
+        str(uuid.uuid5(ORDER_IDS, f"key:{key_id}")),
+        customer_id,
     )
-    claimed = await ctx.idempotency.claim(customer_id, key, wanted)
-    if claimed.request_hash != wanted.request_hash:
+    claimed = await ctx.idempotency.claim(key_id, wanted)
+    if claimed.request_hash != wanted.request_hash or claimed.customer_id != customer_id:
         raise Invalid("Idempotency-Key", "already used for a different request")
     return claimed.order_id
 

@@ -15,7 +15,13 @@ from rinnovo.orders.domain.orders import Order, OrderConflict
 from rinnovo.orders.domain.pricing import QuoteRefused
 from rinnovo.orders.domain.schedule import recorded
 from rinnovo.orders.domain.subscription import Subscription, TimelineEntry
-from rinnovo.orders.service_layer.ports import IdempotencyKeys, OrderNumbers, Policies, Replica
+from rinnovo.orders.service_layer.ports import (
+    CodeUses,
+    IdempotencyKeys,
+    OrderNumbers,
+    Policies,
+    Replica,
+)
 from rinnovo.runtime.changes import Changes, Decision, Stored
 from rinnovo.runtime.clock import Clock, rome_date
 from rinnovo.runtime.errors import Conflict, Invalid, NotFound
@@ -30,6 +36,7 @@ class Context:
     idempotency: IdempotencyKeys
     products: Replica[ProductSnapshot]
     codes: Replica[ConventionCodeSnapshot]
+    code_uses: CodeUses
     clock: Clock
     policies: Policies
 

@@ -8,7 +8,7 @@ import structlog
 
 from rinnovo.contracts import Event
 from rinnovo.contracts.catalog import ProductSnapshot
-from rinnovo.orders import integration_events as events
+from rinnovo.orders import milestone_events
 from rinnovo.orders.domain.lifecycle import Step, due_steps
 from rinnovo.orders.domain.pricing import QuoteRefused
 from rinnovo.orders.domain.subscription import Subscription
@@ -60,7 +60,7 @@ def _announced(
     step: Step, before: Subscription, product: ProductSnapshot, version: int, now: datetime
 ) -> Event | None:
     try:
-        return events.milestone_announced(step, before, product, version, now)
+        return milestone_events.milestone_announced(step, before, product, version, now)
     except QuoteRefused as refused:  # the charge cannot be priced either: it logs it too
         log.error(
             "automatic renewal notice cannot be priced",

@@ -1,5 +1,9 @@
 """A payment registered by the payments service: the order is paid, then its service changes.
 
+A payment that does not cover its order's total (nor, with what payments wrote off, make
+it exactly) pays nothing: the order stays awaiting payment and payments is told
+(``payment_mismatched``), which opens a review item; the service is not renewed.
+
 Two documents and no transaction: each records the event id in its inbox in the same write,
 so a redelivery after a crash between the two finishes the second only; the service also
 keeps the orders it has applied, so even a replay from the start of the topic applies none
@@ -15,6 +19,7 @@ from rinnovo.orders.domain.paid_orders import (
     AlreadyApplied,
     CannotApply,
     PaymentRefusal,
+    RegisteredPayment,
     apply_paid_order,
     take_payment,
 )
@@ -35,12 +40,20 @@ async def register_payment(ctx: Context, event: PaymentRegistered) -> None:
     service = await ctx.service(read.value.subscription_id)
     now = ctx.now()
 
+    payment = RegisteredPayment(
+        p.payment_id, p.amount_cents, p.registered_at, p.written_off_cents or 0
+    )
+
     def decide(stored: Stored[Order]) -> Decision[Order] | None:
         order = stored.value
-        taken = take_payment(order, service.value, p.payment_id, p.registered_at)
+        taken = take_payment(order, service.value, payment)
         if taken == order:
             return None  # this payment paid it already
         version = stored.next_version
+        if taken is PaymentRefusal.AMOUNT_MISMATCH:
+            log.error("payment does not match its order", order=order.number)
+            mismatched = events.payment_mismatched(order, payment, version, now, event)
+            return Decision(order, [mismatched])
         if isinstance(taken, PaymentRefusal):
             log.warning("payment refused", order=order.number, reason=taken.value)
             refused = events.payment_refused(

@@ -12,13 +12,35 @@ S = TypeVar("S", bound=BaseModel)
 class IdempotencyRecord:
     request_hash: str
     order_id: str
+    customer_id: str
+    """Whose key it is: a record found for someone else is never their answer."""
 
 
 class IdempotencyKeys(Protocol):
-    async def claim(
-        self, customer_id: str, key: str, record: IdempotencyRecord
-    ) -> IdempotencyRecord:
-        """Record the key with this request, or return what an earlier request recorded."""
+    async def claim(self, key_id: str, record: IdempotencyRecord) -> IdempotencyRecord:
+        """Record the key (``key_id``: one customer's key, see ``checkout.idempotency_id``)
+        with this request, or return what an earlier request recorded."""
+        ...
+
+
+@dataclass(frozen=True)
+class UseLimits:
+    """How many orders (awaiting payment or paid) may use a convention code."""
+
+    total: int | None
+    per_customer: int | None
+
+
+class CodeUses(Protocol):
+    """The orders using each convention code that has limits, counted atomically."""
+
+    async def claim(self, code: str, order_id: str, customer_id: str, limits: UseLimits) -> bool:
+        """Count the order's use unless that would pass a limit; True when it is counted
+        (by this call or an earlier one for the same order)."""
+        ...
+
+    async def release(self, code: str, order_id: str, customer_id: str) -> None:
+        """Give back the order's use, if it was counted (once, however often called)."""
         ...
 
 

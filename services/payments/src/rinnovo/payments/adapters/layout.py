@@ -7,6 +7,7 @@ from typing import Any
 from rinnovo.payments.domain.callbacks import ProcessedCallback
 from rinnovo.payments.domain.payments import Payment
 from rinnovo.payments.domain.reviews import ReviewItem
+from rinnovo.payments.domain.setups import MethodSetup
 from rinnovo.payments.domain.statement_import import BankCredit, ImportRecord
 from rinnovo.payments.methods.base import StoredMethod
 from rinnovo.runtime.changes import Schedule
@@ -36,4 +37,6 @@ REVIEWS = StateCodec(ReviewItem, _review_fields)
 BANK_CREDITS = StateCodec(BankCredit)
 STATEMENTS = StateCodec(ImportRecord)
 STORED_METHODS = StateCodec(StoredMethod, lambda m: {"customer_id": m.customer_id})
+SETUPS = StateCodec(MethodSetup, lambda s: {"customer_id": s.customer_id})
+"""Setups of stored methods created with the provider, by its setup id."""
 CALLBACKS = StateCodec(ProcessedCallback)

@@ -13,6 +13,7 @@ from rinnovo.payments.adapters.catalog_replica import ProductReplica
 from rinnovo.payments.domain.callbacks import ProcessedCallback
 from rinnovo.payments.domain.payments import Payment
 from rinnovo.payments.domain.reviews import ReviewItem
+from rinnovo.payments.domain.setups import MethodSetup
 from rinnovo.payments.domain.statement_import import BankCredit, ImportRecord
 from rinnovo.payments.methods.base import StoredMethod
 from rinnovo.runtime.mongo_aggregates import MongoAggregates
@@ -25,6 +26,7 @@ class Stores:
     bank: MongoAggregates[BankCredit]
     statements: MongoAggregates[ImportRecord]
     stored_methods: MongoAggregates[StoredMethod]
+    setups: MongoAggregates[MethodSetup]
     callbacks: MongoAggregates[ProcessedCallback]
     products: ProductReplica
 
@@ -35,6 +37,7 @@ class Stores:
         reviews = self.reviews.collection
         await reviews.create_index([("status", ASCENDING), ("opened_at", DESCENDING)])
         await self.stored_methods.collection.create_index([("customer_id", ASCENDING)])
+        await self.setups.collection.create_index([("customer_id", ASCENDING)])
 
 
 def stores(db: AsyncDatabase[dict[str, Any]]) -> Stores:
@@ -49,6 +52,7 @@ def stores(db: AsyncDatabase[dict[str, Any]]) -> Stores:
         bank=MongoAggregates(db["bank_transactions"], layout.BANK_CREDITS),
         statements=MongoAggregates(db["statements"], layout.STATEMENTS),
         stored_methods=MongoAggregates(db["stored_methods"], layout.STORED_METHODS),
+        setups=MongoAggregates(db["method_setups"], layout.SETUPS),
         callbacks=MongoAggregates(db["provider_callbacks"], layout.CALLBACKS),
         products=ProductReplica(db["catalog_products"]),
     )

@@ -1,5 +1,5 @@
-"""Stripe, through its official SDK: hosted checkout, off-session charges, refunds and
-signed callbacks (webhooks).
+"""Stripe, through its official SDK: hosted checkout, off-session charges, refunds, payment
+methods saved with setup intents, and signed callbacks (webhooks).
 
 Every call that moves money carries an idempotency key, so a retry after a crash or a
 timeout gets the first call's result instead of a second charge. Callbacks are verified with
@@ -16,6 +16,7 @@ import stripe
 import structlog
 
 from rinnovo.payments.domain.payments import Checkout, Payment
+from rinnovo.payments.domain.setups import NotConfirmed, SetupSeen
 from rinnovo.payments.methods.base import (
     BadCallback,
     ChargeOutcome,
@@ -23,6 +24,7 @@ from rinnovo.payments.methods.base import (
     NoticeKind,
     ProviderNotice,
     ProviderUnavailable,
+    SetupStarted,
     StoredMethod,
 )
 
@@ -79,7 +81,7 @@ class StripeGateway:
                     "quantity": 1,
                     "price_data": {
                         "currency": "eur",
-                        "unit_amount": payment.amount_cents,
+                        "unit_amount": payment.outstanding_cents,
                         "product_data": {"name": f"Ordine {payment.order_number}"},
                     },
                 }
@@ -108,7 +110,7 @@ class StripeGateway:
         self, payment: Payment, stored: StoredMethod, method_type: str, idempotency_key: str
     ) -> ChargeResult:
         params: Any = {
-            "amount": payment.amount_cents,
+            "amount": payment.outstanding_cents,
             "currency": "eur",
             "customer": stored.provider_customer,
             "payment_method": stored.provider_method,
@@ -149,6 +151,61 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise ProviderUnavailable(f"stripe: {exc}") from exc
         return refund.id
+
+    async def create_customer(self, customer_id: str, idempotency_key: str) -> str:
+        params: Any = {"metadata": {"customer_id": customer_id}}
+        try:
+            customer = await self.client.v1.customers.create_async(
+                params, {"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            raise ProviderUnavailable(f"stripe: {exc}") from exc
+        return customer.id
+
+    async def start_setup(
+        self, customer_id: str, provider_customer: str, method_type: str, idempotency_key: str
+    ) -> SetupStarted:
+        params: Any = {
+            "customer": provider_customer,
+            "payment_method_types": [method_type],
+            "usage": "off_session",
+            "metadata": {"customer_id": customer_id},
+        }
+        try:
+            intent = await self.client.v1.setup_intents.create_async(
+                params, {"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            raise ProviderUnavailable(f"stripe: {exc}") from exc
+        if not intent.client_secret:
+            raise ProviderUnavailable("stripe: the setup intent has no client secret")
+        return SetupStarted(intent.id, intent.client_secret, provider_customer)
+
+    async def read_setup(self, setup_id: str) -> SetupSeen:
+        try:
+            intent = await self.client.v1.setup_intents.retrieve_async(
+                setup_id, {"expand": ["payment_method"]}
+            )
+        except stripe.InvalidRequestError as exc:
+            raise NotConfirmed("the provider knows no such setup") from exc
+        except stripe.StripeError as exc:
+            raise ProviderUnavailable(f"stripe: {exc}") from exc
+        method = intent.payment_method
+        found = method if isinstance(method, stripe.PaymentMethod) else None
+        mandate = intent.mandate
+        metadata: Mapping[str, str] = intent.metadata.to_dict() if intent.metadata else {}
+        return SetupSeen(
+            setup_id=intent.id,
+            status=intent.status,
+            usage=intent.usage,
+            provider_customer=_id(intent.customer),
+            customer_id=metadata.get("customer_id"),
+            provider_method=_id(method),
+            method_type=found.type if found else None,
+            method_customer=_id(found.customer) if found else None,
+            label=_label(found),
+            mandate_reference=_id(mandate),
+        )
 
     def read_callback(
         self, body: bytes, headers: Mapping[str, str], now: datetime
@@ -203,6 +260,25 @@ def _timestamp(header: str) -> datetime:
         header, stripe.WebhookSignature.EXPECTED_SCHEME
     )
     return datetime.fromtimestamp(timestamp, UTC)
+
+
+def _id(value: Any) -> str | None:
+    """The id of an object Stripe gives either as its id or expanded."""
+    if value is None or isinstance(value, str):
+        return value
+    found: str | None = getattr(value, "id", None)
+    return found
+
+
+def _label(method: stripe.PaymentMethod | None) -> str:
+    """What the customer sees of a saved payment method: ``Visa **** 4242``."""
+    if method is None:
+        return ""
+    if method.type == "card" and method.card is not None:
+        return f"{method.card.brand.title()} **** {method.card.last4}"
+    if method.type == "sepa_debit" and method.sepa_debit is not None:
+        return f"SEPA **** {method.sepa_debit.last4}"
+    return method.type
 
 
 def _reason(exc: stripe.StripeError) -> str:

@@ -35,6 +35,8 @@ class ReviewReason(StrEnum):
     CANCELLED_ORDER = "cancelled_order"
     PAYMENT_REFUSED = "payment_refused"
     """Registered, but orders could not apply it (order cancelled meanwhile, ...)."""
+    AMOUNT_MISMATCH = "amount_mismatch"
+    """Registered, but orders found its amount is not its order's: not applied."""
     FOREIGN_CURRENCY = "foreign_currency"
     """A credit in another currency than the euro: its value in euro is not known here."""
     UNUSABLE_AMOUNT = "unusable_amount"
@@ -65,15 +67,15 @@ ALREADY_COUNTED = Decision(register=False)
 def decide(payment: Payment | None, incoming: Incoming) -> Decision:
     if payment is None:
         return Decision(False, ReviewReason.UNKNOWN_REFERENCE)
-    if payment.registration is not None and payment.registration.source == incoming.source:
+    if payment.counted(incoming.source):
         return ALREADY_COUNTED  # the same money seen again (a redelivery, a re-import)
     if payment.status is PaymentStatus.VOIDED:
         return Decision(False, ReviewReason.CANCELLED_ORDER)
     if payment.status is PaymentStatus.REGISTERED:
         return Decision(False, ReviewReason.DUPLICATE)
-    if incoming.amount_cents < payment.amount_cents:
+    due = payment.outstanding_cents  # the rest, after an under-payment kept
+    if incoming.amount_cents < due:
         return Decision(False, ReviewReason.UNDERPAYMENT)
-    if incoming.amount_cents > payment.amount_cents:
-        excess = incoming.amount_cents - payment.amount_cents
-        return Decision(True, ReviewReason.OVERPAYMENT, excess)
+    if incoming.amount_cents > due:
+        return Decision(True, ReviewReason.OVERPAYMENT, incoming.amount_cents - due)
     return Decision(True)

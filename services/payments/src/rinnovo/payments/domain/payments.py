@@ -58,6 +58,9 @@ class Registration:
     """``statement``, ``provider``, ``stored_method`` or ``operator``."""
     amount_cents: int
     at: datetime
+    written_off_cents: int = 0
+    """What an operator chose not to collect of an under-payment, for ``write_off_reason``."""
+    write_off_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ class Payment:
     refunded_cents: int = 0
     voided_at: datetime | None = None
     failure: str | None = None
+    parts: tuple[Registration, ...] = ()
+    """Money kept before the whole arrived: an operator asked for the rest of it."""
 
     @property
     def customer_id(self) -> str:
@@ -123,8 +128,37 @@ class Payment:
         return self.charging.next_attempt_at
 
     @property
+    def outstanding_cents(self) -> int:
+        """What is still to be paid: the amount less the parts kept."""
+        return self.amount_cents - sum(part.amount_cents for part in self.parts)
+
+    @property
     def received_cents(self) -> int:
-        return self.registration.amount_cents if self.registration else 0
+        """Every cent received: the parts and the money that registered it."""
+        last = self.registration.amount_cents if self.registration else 0
+        return sum(part.amount_cents for part in self.parts) + last
+
+    def counted(self, source: str) -> bool:
+        """The money ``source`` is already part of this payment."""
+        registration = self.registration
+        kept = [part.source for part in self.parts]
+        return source in kept or (registration is not None and registration.source == source)
+
+    def take_part(self, part: Registration) -> "Payment":
+        """Keep ``part``, less than what is still to pay, and await the rest: the
+        instructions now ask for it, and a hosted session opened for more is not offered."""
+        if not self.accepts_money:
+            raise NotPayable(f"payment {self.payment_id} is {self.status.value}")
+        if not 0 < part.amount_cents < self.outstanding_cents:
+            raise ValueError("a part is more than nothing and less than what is still to pay")
+        rest = self.outstanding_cents - part.amount_cents
+        checkout = self.checkout and replace(self.checkout, expires_at=part.at)
+        return replace(
+            self,
+            parts=(*self.parts, part),
+            instructions=replace(self.instructions, amount_cents=rest),
+            checkout=checkout,
+        )
 
     def register(self, registration: Registration) -> "Payment":
         if not self.accepts_money:

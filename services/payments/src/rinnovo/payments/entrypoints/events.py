@@ -2,7 +2,12 @@
 case."""
 
 from rinnovo.contracts import Event
-from rinnovo.contracts.orders import OrderCancelled, OrderPaymentRefused, OrderPlaced
+from rinnovo.contracts.orders import (
+    OrderCancelled,
+    OrderPaymentMismatched,
+    OrderPaymentRefused,
+    OrderPlaced,
+)
 from rinnovo.payments.service_layer import instructions, products, reviews
 from rinnovo.payments.service_layer.context import Context
 from rinnovo.runtime.kafka import EventHandler
@@ -16,6 +21,8 @@ def on_order_event(ctx: Context) -> EventHandler:
             await instructions.void_payment(ctx, event)
         elif isinstance(event, OrderPaymentRefused):
             await reviews.payment_refused(ctx, event)
+        elif isinstance(event, OrderPaymentMismatched):
+            await reviews.payment_mismatched(ctx, event)
 
     return handle
 

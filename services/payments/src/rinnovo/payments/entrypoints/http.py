@@ -4,6 +4,8 @@ hosted-checkout link, and the operators' statements and review items.
 Thin: parse, call the use case, shape the answer.
 """
 
+import contextlib
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal, TypeVar
 
 import structlog
@@ -19,10 +21,12 @@ from rinnovo.payments.entrypoints.schemas import (
     PaymentOut,
     ResolveIn,
     ReviewOut,
+    SetupConfirmedIn,
+    SetupOut,
     StoredMethodIn,
     StoredMethodOut,
 )
-from rinnovo.payments.methods.base import BadCallback
+from rinnovo.payments.methods.base import BadCallback, ProviderUnavailable
 from rinnovo.payments.service_layer.callbacks import provider_callback
 from rinnovo.payments.service_layer.context import Context
 from rinnovo.payments.service_layer.instructions import (
@@ -33,7 +37,12 @@ from rinnovo.payments.service_layer.instructions import (
 )
 from rinnovo.payments.service_layer.reconciliation import import_statement as reconcile
 from rinnovo.payments.service_layer.reviews import resolve_review, review_items
-from rinnovo.payments.service_layer.stored_methods import store_method, stored_methods_of
+from rinnovo.payments.service_layer.stored_methods import (
+    confirm_setup,
+    start_setup,
+    store_method,
+    stored_methods_of,
+)
 from rinnovo.runtime.auth import Auth, Principal
 from rinnovo.runtime.problems import COMMON_RESPONSES, Problem
 
@@ -45,6 +54,19 @@ MAX_CALLBACK_BYTES = 512 * 1024
 
 ERRORS = COMMON_RESPONSES
 TOO_LARGE: dict[int | str, dict[str, Any]] = {413: {"description": "The body is too large"}}
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"description": "The payment provider cannot be reached: try again"}
+}
+
+
+@contextlib.contextmanager
+def provider_answers() -> Iterator[None]:
+    """A provider that cannot be reached is the client's to retry, not an error of ours."""
+    try:
+        yield
+    except ProviderUnavailable as exc:
+        log.warning("provider unavailable", error=str(exc))
+        raise Problem(503, "Provider unavailable", "try again shortly") from exc
 
 
 def statement_body(formats: StatementFormats) -> dict[str, Any]:
@@ -90,15 +112,29 @@ def customer_router(ctx: Context, auth: Auth) -> APIRouter:
     async def my_stored(me: Customer) -> list[StoredMethodOut]:
         return [StoredMethodOut.of(s) for s in await stored_methods_of(ctx, me.subject)]
 
+    @router.post(
+        "/stored-methods/{method}/setup",
+        status_code=201,
+        summary="Start saving a card or SEPA mandate for automatic renewal",
+        description="Creates a setup with the provider for you; confirm it in the browser with "
+        "the provider's script and `client_secret`, then store it with `PUT`.",
+        responses=UNAVAILABLE,
+    )
+    async def setup(method: str, me: Customer) -> SetupOut:
+        with provider_answers():
+            return SetupOut.of(await start_setup(ctx, me.subject, method))
+
     @router.put(
         "/stored-methods/{method}",
         summary="Store the card or SEPA mandate automatic renewal charges",
-        description="The card or mandate is first saved with the provider (a setup intent in "
-        "the browser); this records the provider's references for later charges.",
+        description="Names the setup started with `POST .../setup` and confirmed in the browser. "
+        "It is read back from the provider and stored only if the provider confirms that it "
+        "saved a payment method for you; anything else is refused (422).",
+        responses=UNAVAILABLE,
     )
-    async def store(method: str, body: StoredMethodIn, me: Customer) -> StoredMethodOut:
-        details = body.model_dump()
-        stored = await store_method(ctx, me.subject, method, details, me.subject)
+    async def store(method: str, body: SetupConfirmedIn, me: Customer) -> StoredMethodOut:
+        with provider_answers():
+            stored = await confirm_setup(ctx, me.subject, method, body.setup_id)
         return StoredMethodOut.of(stored)
 
     return router
@@ -174,7 +210,10 @@ def admin_router(ctx: Context, auth: Auth, formats: StatementFormats) -> APIRout
         wanted = None if status == "all" else ReviewStatus(status)
         return [ReviewOut.of(r) for r in await review_items(ctx, wanted)]
 
-    @router.post("/reviews/{review_id}/resolve", summary="Register, refund or dismiss")
+    @router.post(
+        "/reviews/{review_id}/resolve",
+        summary="Register, write off the difference, request the rest, refund or dismiss",
+    )
     async def resolve(review_id: str, body: ResolveIn, me: Admin) -> ReviewOut:
         item = await resolve_review(
             ctx, review_id, Action(body.action), me.subject, body.note, body.order_number

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from rinnovo.payments.domain.payments import Instructions, Payment
 from rinnovo.payments.domain.reviews import ReviewItem
 from rinnovo.payments.domain.statement_import import EntryResult, ImportResult
-from rinnovo.payments.methods.base import PaymentMethod, StoredMethod
+from rinnovo.payments.methods.base import PaymentMethod, SetupStarted, StoredMethod
 from rinnovo.runtime.clock import rome_date
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -46,7 +46,18 @@ class PaymentOut(BaseModel):
         description="Working days registration usually takes after paying with this method."
     )
     registered_at: datetime | None
-    registered_amount_cents: int | None
+    registered_amount_cents: int | None = Field(
+        description="Everything received for the order once registered (parts included)."
+    )
+    received_cents: int = Field(description="What has arrived so far.")
+    outstanding_cents: int = Field(
+        description="What is still to pay: the amount less the parts an operator kept while "
+        "asking for the rest (the instructions ask for this)."
+    )
+    written_off_cents: int = Field(
+        description="What an operator wrote off of an under-payment, for `write_off_reason`."
+    )
+    write_off_reason: str | None
     refunded_cents: int
     charge_attempts: int
     next_attempt_on: date | None
@@ -65,7 +76,11 @@ class PaymentOut(BaseModel):
             instructions=InstructionsOut.of(p.instructions),
             usual_registration_days=p.usual_registration_days,
             registered_at=r.at if r else None,
-            registered_amount_cents=r.amount_cents if r else None,
+            registered_amount_cents=p.received_cents if r else None,
+            received_cents=p.received_cents,
+            outstanding_cents=p.outstanding_cents if p.accepts_money else 0,
+            written_off_cents=r.written_off_cents if r else 0,
+            write_off_reason=r.write_off_reason if r else None,
             refunded_cents=p.refunded_cents,
             charge_attempts=c.attempts if c else 0,
             next_attempt_on=rome_date(p.next_attempt_at) if p.next_attempt_at else None,
@@ -80,6 +95,22 @@ class MethodOut(BaseModel):
     @classmethod
     def of(cls, m: PaymentMethod) -> "MethodOut":
         return cls(name=m.name, usual_registration_days=m.usual_registration_days)
+
+
+class SetupOut(BaseModel):
+    setup_id: str = Field(description="The provider's setup, e.g. Stripe's `seti_...`.")
+    client_secret: str = Field(
+        description="For the provider's script in the browser to confirm the setup with "
+        "(Stripe.js `confirmCardSetup` / `confirmSepaDebitSetup`); shown once, never stored."
+    )
+
+    @classmethod
+    def of(cls, started: SetupStarted) -> "SetupOut":
+        return cls(setup_id=started.setup_id, client_secret=started.client_secret)
+
+
+class SetupConfirmedIn(Body):
+    setup_id: Text = Field(description="The setup started here and confirmed in the browser.")
 
 
 class StoredMethodIn(Body):
@@ -159,10 +190,16 @@ class ReviewOut(BaseModel):
 
 
 class ResolveIn(Body):
-    action: Literal["register", "refund", "dismiss"]
-    note: str = Field(default="", max_length=2000)
+    action: Literal["register", "write_off", "request_rest", "refund", "dismiss"] = Field(
+        description="`register`: the money pays what is due. Less arrived: `write_off` the "
+        "difference (say why in `note`) or `request_rest` (kept; the customer is sent "
+        "instructions for the rest). `refund` it (or the excess), or `dismiss` the item."
+    )
+    note: str = Field(default="", max_length=2000, description="`write_off`: the reason.")
     order_number: Text | None = Field(
-        default=None, description="`register`: the order the money is for, if not the one quoted."
+        default=None,
+        description="`register`, `write_off`, `request_rest`: the order the money is for, if "
+        "not the one quoted.",
     )
 
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from rinnovo.payments.domain.payments import Checkout, Holder, Instructions, Payment
+from rinnovo.payments.domain.setups import SetupSeen
 
 METHODS_GROUP = "rinnovo.payments.methods"
 
@@ -41,6 +42,15 @@ class StoredMethod:
     registered_at: datetime
     registered_by: str
     mandate_reference: str | None = None
+
+
+@dataclass(frozen=True)
+class SetupStarted:
+    """A setup created with the provider: the browser confirms it with ``client_secret``."""
+
+    setup_id: str
+    client_secret: str
+    provider_customer: str
 
 
 class ChargeOutcome(StrEnum):
@@ -106,6 +116,23 @@ class ChargesStoredMethod(Protocol):
 
 
 @runtime_checkable
+class SetsUpStoredMethod(Protocol):
+    """Saves a card or mandate with the provider (a setup the customer confirms in the
+    browser), and reads a setup back to see what it saved."""
+
+    setup_type: str
+    """The provider's name of this kind of payment method (``card``, ``sepa_debit``)."""
+
+    async def create_customer(self, customer_id: str, idempotency_key: str) -> str: ...
+
+    async def start_setup(
+        self, customer_id: str, provider_customer: str, idempotency_key: str
+    ) -> SetupStarted: ...
+
+    async def read_setup(self, setup_id: str) -> SetupSeen: ...
+
+
+@runtime_checkable
 class Refunds(Protocol):
     async def refund(self, reference: str, amount_cents: int, idempotency_key: str) -> str: ...
 
@@ -137,6 +164,16 @@ class ProviderGateway(CallbackProvider, Protocol):
     ) -> ChargeResult: ...
 
     async def refund(self, reference: str, amount_cents: int, idempotency_key: str) -> str: ...
+
+    async def create_customer(self, customer_id: str, idempotency_key: str) -> str:
+        """A provider customer for ours, to attach saved payment methods to."""
+        ...
+
+    async def start_setup(
+        self, customer_id: str, provider_customer: str, method_type: str, idempotency_key: str
+    ) -> SetupStarted: ...
+
+    async def read_setup(self, setup_id: str) -> SetupSeen: ...
 
 
 @dataclass(frozen=True)

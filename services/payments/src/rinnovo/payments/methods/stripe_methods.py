@@ -3,12 +3,14 @@ and the stored card or SEPA direct-debit mandate that automatic renewal charges.
 
 from rinnovo.contracts.payments import InstructionsKind
 from rinnovo.payments.domain.payments import Checkout, Instructions, Payment
+from rinnovo.payments.domain.setups import SetupSeen
 from rinnovo.payments.methods.base import (
     ChargeResult,
     MethodContext,
     PaymentMethod,
     PaymentRequest,
     ProviderGateway,
+    SetupStarted,
     StoredMethod,
 )
 
@@ -23,6 +25,25 @@ class _Stripe:
 
     async def refund(self, reference: str, amount_cents: int, idempotency_key: str) -> str:
         return await self.gateway.refund(reference, amount_cents, idempotency_key)
+
+
+class _SavedWithStripe(_Stripe):
+    """Saved with a Stripe SetupIntent for off-session charges."""
+
+    setup_type: str
+
+    async def create_customer(self, customer_id: str, idempotency_key: str) -> str:
+        return await self.gateway.create_customer(customer_id, idempotency_key)
+
+    async def start_setup(
+        self, customer_id: str, provider_customer: str, idempotency_key: str
+    ) -> SetupStarted:
+        return await self.gateway.start_setup(
+            customer_id, provider_customer, self.setup_type, idempotency_key
+        )
+
+    async def read_setup(self, setup_id: str) -> SetupSeen:
+        return await self.gateway.read_setup(setup_id)
 
 
 class HostedCheckoutMethod(_Stripe):
@@ -50,8 +71,10 @@ class HostedCheckoutMethod(_Stripe):
         return await self.gateway.create_checkout(payment, self.method_types, idempotency_key)
 
 
-class Card(HostedCheckoutMethod):
+class Card(HostedCheckoutMethod, _SavedWithStripe):
     """Card on the hosted page; also the stored card charged by automatic renewal."""
+
+    setup_type = "card"
 
     def __init__(self, gateway: ProviderGateway) -> None:
         super().__init__("card", gateway, ["card"])
@@ -62,10 +85,11 @@ class Card(HostedCheckoutMethod):
         return await self.gateway.charge(payment, stored, "card", idempotency_key)
 
 
-class SepaDirectDebit(_Stripe):
+class SepaDirectDebit(_SavedWithStripe):
     """A SEPA Core mandate charged by automatic renewal; the bank confirms in days."""
 
     name = "sepa_direct_debit"
+    setup_type = "sepa_debit"
     usual_registration_days = 5
 
     def instructions(self, request: PaymentRequest) -> Instructions:

@@ -47,7 +47,7 @@ async def _act_on(ctx: Context, provider_name: str, notice: ProviderNotice) -> s
         return "charge failed"
     amount = notice.amount_cents
     if amount is None:
-        amount = read.value.amount_cents if read else 0
+        amount = read.value.outstanding_cents if read else 0
     incoming = Incoming(f"{provider_name}:{notice.reference or notice.event_id}", amount)
     if read is not None and in_flight:
         await charges.charge_succeeded(ctx, read, incoming, counted=False)

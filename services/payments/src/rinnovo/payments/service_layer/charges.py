@@ -46,7 +46,7 @@ async def charge_due(ctx: Context, claimed: Stored[Payment]) -> None:
     provider = ctx.methods.provider_of(method)
     source = f"{provider.name if provider else payment.method}:{result.reference or key}"
     if result.outcome is ChargeOutcome.SUCCEEDED:
-        amount = payment.amount_cents if result.amount_cents is None else result.amount_cents
+        amount = payment.outstanding_cents if result.amount_cents is None else result.amount_cents
         await charge_succeeded(ctx, claimed, Incoming(source, amount), counted=True)
     elif result.outcome is ChargeOutcome.PROCESSING:
         await _charge_started(ctx, claimed, attempt, result.reference or source)

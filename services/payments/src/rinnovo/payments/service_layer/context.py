@@ -7,6 +7,7 @@ from datetime import datetime
 from rinnovo.payments.domain.callbacks import ProcessedCallback
 from rinnovo.payments.domain.payments import Payment
 from rinnovo.payments.domain.reviews import ReviewItem
+from rinnovo.payments.domain.setups import MethodSetup
 from rinnovo.payments.domain.statement_import import BankCredit, ImportRecord
 from rinnovo.payments.methods.base import StoredMethod
 from rinnovo.payments.methods.registry import Methods
@@ -22,6 +23,7 @@ class Context:
     bank: Changes[BankCredit]
     statements: Changes[ImportRecord]
     stored_methods: Changes[StoredMethod]
+    setups: Changes[MethodSetup]
     callbacks: Changes[ProcessedCallback]
     products: Products
     methods: Methods

@@ -8,6 +8,7 @@ from datetime import timedelta
 from rinnovo.contracts.orders import OrderCancelled, OrderPlaced
 from rinnovo.payments.domain.payments import Payment
 from rinnovo.payments.domain.requests import holder_of, paid_in_full, payment_id_for, requested
+from rinnovo.payments.domain.reviews import cancelled_parts_reviews
 from rinnovo.payments.integration_events import EventFactory
 from rinnovo.payments.methods.base import (
     ChargesStoredMethod,
@@ -73,9 +74,14 @@ async def void_payment(ctx: Context, event: OrderCancelled) -> None:
         return Decision(voided, factory.events)
 
     try:
-        await ctx.payments.change(payment_id_for(event.payload.order_id), void, cause=event)
+        changed = await ctx.payments.change(
+            payment_id_for(event.payload.order_id), void, cause=event
+        )
     except Missing:
         return  # never requested here (another method's order, or not yet consumed)
+    # Parts kept while the rest was awaited go back to an operator (once: by their money).
+    for item in cancelled_parts_reviews(changed.value, ctx.now()):
+        await ctx.reviews.create(item.review_id, item)
 
 
 async def checkout_url(ctx: Context, payment_id: str) -> str:

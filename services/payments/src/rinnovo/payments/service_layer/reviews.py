@@ -1,24 +1,29 @@
 """Review items: money an operator must look at, opened by the other use cases and by
-orders refusing a payment, and resolved by an operator (register, refund or dismiss).
+orders refusing a payment, and resolved by an operator: register it, write off what is
+missing of an under-payment or request the rest, refund or dismiss.
 
 A resolution is stored first, then its effect on the payment follows, once (the payment's
 inbox remembers the review); a crash between the two is finished by the scheduler.
 """
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 import structlog
 
-from rinnovo.contracts.orders import OrderPaymentRefused
-from rinnovo.payments.domain.payments import Payment, Registration
+from rinnovo.contracts.orders import OrderPaymentMismatched, OrderPaymentRefused
+from rinnovo.payments.domain.matching import ReviewReason
+from rinnovo.payments.domain.payments import Payment
 from rinnovo.payments.domain.reviews import (
+    RECEIVES,
     Action,
     CannotResolve,
     Resolution,
     ReviewItem,
     ReviewStatus,
+    received_by_operator,
     refused_review,
 )
 from rinnovo.payments.integration_events import EventFactory
@@ -48,6 +53,30 @@ async def payment_refused(ctx: Context, event: OrderPaymentRefused) -> None:
     await ctx.reviews.create(item.review_id, item)
 
 
+async def payment_mismatched(ctx: Context, event: OrderPaymentMismatched) -> None:
+    """Orders found a registered payment's amount is not its order's and did not apply it
+    (a fault, or an event not written here): an operator looks at it."""
+    p = event.payload
+    read = await ctx.payments.get(p.payment_id)
+    why = (
+        f"{p.amount_cents} cents registered and {p.written_off_cents} written off, "
+        f"for an order of {p.expected_cents}"
+    )
+    payment = read.value if read else None
+    item = refused_review(
+        p.payment_id,
+        p.order_id,
+        p.number,
+        p.amount_cents,
+        why,
+        payment,
+        ctx.now(),
+        ReviewReason.AMOUNT_MISMATCH,
+    )
+    if await ctx.reviews.create(item.review_id, item) is not None:
+        log.error("a registered payment does not match its order", order=p.number)
+
+
 async def review_items(ctx: Context, status: ReviewStatus | None) -> list[ReviewItem]:
     where = {} if status is None else {"status": status.value}
     found = await ctx.reviews.find(where, sort=[("opened_at", 1), ("_id", 1)], limit=500)
@@ -68,8 +97,9 @@ async def resolve_review(
         raise NotFound(f"no review item {review_id!r}")
     resolution = Resolution(action, by, ctx.now(), note, order_number)
     resolved = _resolved(read.value, resolution)
-    if action is Action.REGISTER:
-        _payable(await _register_target(ctx, resolved))
+    if action in RECEIVES:  # refused now, rather than reopened once stored
+        target = await _register_target(ctx, resolved)
+        _received(target.value, resolved, ctx.now(), Invalid)
     changed = await ctx.reviews.change(
         review_id, lambda s: Decision(_resolved(s.value, resolution)), read=read
     )
@@ -87,13 +117,7 @@ def _resolved(item: ReviewItem, resolution: Resolution) -> ReviewItem:
     try:
         return item.resolve(resolution)
     except CannotResolve as exc:
-        raise Invalid("action", str(exc)) from exc
-
-
-def _payable(target: Stored[Payment]) -> Payment:
-    if not target.value.accepts_money:
-        raise Conflict(f"order {target.value.order_number} is {target.value.status.value}")
-    return target.value
+        raise Invalid(exc.field, str(exc)) from exc
 
 
 async def _register_target(ctx: Context, item: ReviewItem) -> Stored[Payment]:
@@ -109,8 +133,8 @@ async def apply_resolution(ctx: Context, item: Stored[ReviewItem]) -> None:
     resolution = item.value.resolution
     assert resolution is not None
     cause = f"review:{item.id}"
-    if resolution.action is Action.REGISTER:
-        await _register_by_operator(ctx, item.value, cause)
+    if resolution.action in RECEIVES:
+        await _receive_by_operator(ctx, item.value, cause)
     elif resolution.action is Action.REFUND:
         await _refund(ctx, item.value, cause)
 
@@ -120,17 +144,31 @@ async def apply_resolution(ctx: Context, item: Stored[ReviewItem]) -> None:
     await ctx.reviews.change(item.id, applied, read=item)
 
 
-async def _register_by_operator(ctx: Context, item: ReviewItem, cause: str) -> None:
+def _received(
+    payment: Payment, item: ReviewItem, now: datetime, refusal: Callable[[str, str], Exception]
+) -> Payment:
+    """The payment with the item's money counted as the operator chose, or ``refusal``."""
+    if not payment.accepts_money:
+        raise Conflict(f"order {payment.order_number} is {payment.status.value}")
+    try:
+        return received_by_operator(payment, item, now)
+    except CannotResolve as exc:
+        raise refusal(exc.field, str(exc)) from exc
+
+
+async def _receive_by_operator(ctx: Context, item: ReviewItem, cause: str) -> None:
+    """Register the money, write off the difference, or keep it and request the rest."""
     target = await _register_target(ctx, item)
 
-    def register(stored: Stored[Payment]) -> Decision[Payment]:
+    def receive(stored: Stored[Payment]) -> Decision[Payment]:
         now = ctx.now()
-        registration = Registration(item.source, "operator", item.amount_cents, now)
-        registered = _payable(stored).register(registration)
-        events = EventFactory(registered, stored.version, now, None).registered().events
-        return Decision(registered, events)
+        # The payment changed since the check (paid meanwhile): the item is reopened.
+        after = _received(stored.value, item, now, lambda _, why: Conflict(why))
+        factory = EventFactory(after, stored.version, now, None)
+        factory.registered() if after.registration else factory.rest_requested()
+        return Decision(after, factory.events)
 
-    await ctx.payments.change(target.id, register, cause=cause, read=target)
+    await ctx.payments.change(target.id, receive, cause=cause, read=target)
 
 
 async def _refund(ctx: Context, item: ReviewItem, cause: str) -> None:

@@ -22,8 +22,9 @@ from rinnovo.runtime.outbox import OUTBOX, PENDING
 INBOX = "inbox"
 VERSION = "version"
 INBOX_SIZE = 200
-"""Event ids remembered per aggregate: more than can be redelivered in practice, since one
-aggregate's events share a partition and offsets are committed after each one. A replay
+"""Event ids remembered per aggregate: more than can be redelivered in practice, since
+offsets are committed after each batch and a batch holds at most this many records (the
+consumer's batch size is bounded by it). A replay
 from the start of a topic goes further back: there the domain's own guards (versions,
 states, the orders a service has applied) make old events change nothing."""
 
@@ -51,12 +52,13 @@ def new_document(
     state: Mapping[str, Any],
     events: Sequence[Event] = (),
     causes: Sequence[str] = (),
+    version: int | None = None,
 ) -> dict[str, Any]:
     """The document of a new aggregate: at version 1, or the number of its first events."""
     doc: dict[str, Any] = {
         "_id": aggregate_id,
         **state,
-        VERSION: max(1, len(events)),
+        VERSION: max(1, len(events)) if version is None else version,
         OUTBOX: [Record.of(e).to_document() for e in events],
         INBOX: list(causes),
     }
@@ -71,9 +73,12 @@ def guarded_update(
     state: Mapping[str, Any],
     events: Sequence[Event] = (),
     causes: Sequence[str] = (),
+    version: int | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], int]:
-    """Filter and update of a change over ``expected_version``, and the version it gives."""
-    version = expected_version + max(1, len(events))
+    """Filter and update of a change over ``expected_version``, and the version it gives
+    (``version``, or one more per event)."""
+    if version is None:
+        version = expected_version + max(1, len(events))
     filter_: dict[str, Any] = {"_id": aggregate_id, VERSION: expected_version}
     set_: dict[str, Any] = {**state, VERSION: version}
     push: dict[str, Any] = {}

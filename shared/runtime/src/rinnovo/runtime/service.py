@@ -19,16 +19,19 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from rinnovo.contracts import TopicSpec
 from rinnovo.runtime.auth import Auth, AuthSettings
+from rinnovo.runtime.batches import BatchConsumer, Subscription
 from rinnovo.runtime.body_limit import BodyLimit
 from rinnovo.runtime.clock import Clock, ShiftedClock
+from rinnovo.runtime.dead_letters import DeadLetters
 from rinnovo.runtime.events import Record
 from rinnovo.runtime.kafka import (
     EventHandler,
     OutboxPublisher,
+    consume_in_batches,
+    document_subscription,
     ensure_topics,
     make_broker,
     make_producer,
-    subscribe,
 )
 from rinnovo.runtime.metrics import Metrics, MetricsServer
 from rinnovo.runtime.outbox import OutboxRelay, RelayLease
@@ -62,8 +65,12 @@ class ServiceRuntime:
         )
         self.db: AsyncDatabase[Document] = self.mongo[settings.database or f"rinnovo_{name}"]
         self.producer = make_producer(settings.infra, name)
-        self.broker = make_broker(settings.infra, name, self.metrics, self.producer)
+        self.broker = make_broker(settings.infra, name, self.metrics)
+        self.specification = make_broker(settings.infra, name)
+        """Only documents the service (its AsyncAPI document); never started."""
         self.group_id = settings.consumer_group or f"rinnovo-{name}"
+        self.consumer: BatchConsumer | None = None
+        self._subscriptions: list[Subscription] = []
         self._topics: dict[str, TopicSpec] = {}
         self._produced: list[str] = []
         self._outbox_collections: list[AsyncCollection[Document]] = []
@@ -83,7 +90,7 @@ class ServiceRuntime:
             self._topics[spec.name] = spec
             self._produced.append(spec.name)
             # Documentation only: events leave through the outbox relay.
-            self.broker.publisher(
+            self.specification.publisher(
                 self.settings.infra.kafka_topic_prefix + spec.name,
                 title=spec.name,
                 description=spec.description,
@@ -91,13 +98,24 @@ class ServiceRuntime:
             )
 
     def subscribe(self, spec: TopicSpec, handler: EventHandler) -> None:
+        """Consume every event of a topic with ``handler``, at least once, in partition
+        order per key, in batches with the service's other topics (``runtime.batches``)."""
         self._topics[spec.name] = spec
-        subscribe(
+        topic = self.settings.infra.kafka_topic_prefix + spec.name
+        self._subscriptions.append(Subscription(topic, spec, handler))
+        document_subscription(self.specification, spec, topic, self.group_id)
+
+    def _consume(self) -> None:
+        if self.consumer is not None or not self._subscriptions:
+            return
+        dead_letters = DeadLetters(self.name, self.metrics, self.producer)
+        self.consumer = BatchConsumer(self._subscriptions, dead_letters, self.metrics)
+        consume_in_batches(
             self.broker,
-            spec,
+            self.consumer,
             self.group_id,
-            handler,
-            topic_prefix=self.settings.infra.kafka_topic_prefix,
+            batch_size=self.settings.consumer_batch_size,
+            wait_ms=self.settings.consumer_wait_ms,
         )
 
     def with_outbox(self, collection: AsyncCollection[Document]) -> None:
@@ -156,6 +174,7 @@ class ServiceRuntime:
                 await self.relay.ensure_indexes()
             for step in self._startup:
                 await step()
+            self._consume()
             await self.broker.start()
             loops: list[Step] = [*self._background]
             if self.relay is not None:

@@ -8,6 +8,7 @@ owns is read with its prefix (``RINNOVO_ORDERS_HTTP_PORT``, ...).
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rinnovo.runtime.aggregates import INBOX_SIZE
 from rinnovo.runtime.kafka_security import KafkaSecurity
 from rinnovo.runtime.safety import DEV_MODE_ENV
 
@@ -46,6 +47,18 @@ class ServiceSettings(BaseSettings):
         default=10.0, gt=0, description="A dead replica's relay is taken over after this."
     )
     consumer_group: str = Field(default="", description="Defaults to rinnovo-<name>.")
+    consumer_batch_size: int = Field(
+        default=200,
+        ge=1,
+        le=INBOX_SIZE,
+        description="Records a consumer handles at once, at most (no more than an aggregate's "
+        "inbox remembers, so a redelivered batch changes nothing).",
+    )
+    consumer_wait_ms: int = Field(
+        default=100,
+        ge=1,
+        description="How long an idle consumer waits for records, then again before it looks.",
+    )
     time_travel: bool = Field(
         default=False,
         description="Demo and test deployments only: lets an admin move this service's clock.",

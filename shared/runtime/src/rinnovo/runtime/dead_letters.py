@@ -11,7 +11,7 @@
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import stamina
 import structlog
@@ -22,7 +22,7 @@ from pymongo.errors import ConnectionFailure, OperationFailure, WTimeoutError
 
 from rinnovo.contracts.topics import DLT_SUFFIX
 from rinnovo.runtime.metrics import Metrics
-from rinnovo.runtime.producer import Message, RecordProducer
+from rinnovo.runtime.producer import Message
 
 log = structlog.get_logger(__name__)
 
@@ -69,12 +69,16 @@ def is_transient(exc: Exception) -> bool:
     return isinstance(exc, OperationFailure) and exc.has_error_label("RetryableWriteError")
 
 
+class Sends(Protocol):
+    async def send_all(self, messages: Sequence[Message]) -> None: ...
+
+
 class DeadLetters:
     """Sends what cannot be processed to ``<topic>.DLT``, and handles one message alone as
     every message was before batches: transient failures retried in place, any other
     failure tried ``HANDLER_ATTEMPTS`` times, then dead-lettered with its reason."""
 
-    def __init__(self, service: str, metrics: Metrics, producer: RecordProducer) -> None:
+    def __init__(self, service: str, metrics: Metrics, producer: Sends) -> None:
         self.service = service
         self.metrics = metrics
         self.producer = producer

@@ -236,10 +236,7 @@ class UnitOfWork:
         cause: str | None,
         wake: Callable[[], None],
     ) -> None:
-        depends = self._depends(scope, entry)
-        if any(_reaches(d, entry) for d in depends):
-            raise Alone(f"{entry.id}: its writes cannot be ordered with the batch's")
-        entry.after |= depends
+        entry.after |= self._depends(scope, entry)
         entry.current = after
         entry.events.extend(events)
         entry.causes.extend([cause] if cause else [])
@@ -267,7 +264,7 @@ class UnitOfWork:
         written: set[Entry] = set()
         while todo:
             ready = [e for e in todo if e.after <= written]
-            if not ready:  # what is left waits on something not stored
+            if not ready:  # what is left waits on something not stored (or on itself)
                 unstored |= set(todo)
                 break
             stored = await self._write(ready)
@@ -300,16 +297,3 @@ class UnitOfWork:
             calls += [w for w in entry.wake if w not in calls]
         for call in calls:
             call()
-
-
-def _reaches(start: Entry, target: Entry) -> bool:
-    """Whether ``start`` waits, directly or not, on ``target``."""
-    stack, seen = [start], set()
-    while stack:
-        entry = stack.pop()
-        if entry is target:
-            return True
-        if entry not in seen:
-            seen.add(entry)
-            stack.extend(entry.after)
-    return False

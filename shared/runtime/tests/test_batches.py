@@ -1,60 +1,29 @@
 """Batches of consumed events through the unit of work, on the in-memory store: what is read
 together, what each event decides on, what is written and when, what is handled again alone."""
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from pymongo.errors import AutoReconnect
 
 from rinnovo.contracts import Event
-from rinnovo.contracts.panel import UsageReported, UsageReportedPayload
 from rinnovo.contracts.topics import PANEL_USAGE
 from rinnovo.runtime.changes import Changes, Decision, Stored, Write
-from rinnovo.runtime.dead_letters import PoisonMessage
-from rinnovo.runtime.documents import StateCodec
-from rinnovo.runtime.events import new_event
 from rinnovo.testing.aggregates import MemoryAggregates
-from rinnovo.testing.batches import batch_consumer, record
+from rinnovo.testing.batches import (
+    CODEC,
+    POISON,
+    Tally,
+    add,
+    batch_consumer,
+    counting,
+    record,
+    usage,
+)
 
-NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 TOPIC = PANEL_USAGE.name
-POISON = 666
-"""A measure the handlers refuse as poison."""
-
-
-@dataclass(frozen=True)
-class Tally:
-    owner: str
-    count: int = 0
-    seen: tuple[int, ...] = ()
-
-
-CODEC = StateCodec(Tally)
-
-
-def usage(service_id: str, n: int) -> UsageReported:
-    return new_event(
-        UsageReported,
-        payload=UsageReportedPayload(service_id=service_id, used_bytes=n, measured_at=NOW),
-        producer="panel",
-        aggregate_id=service_id,
-        aggregate_version=n + 1,
-        occurred_at=NOW,
-    )
-
-
-def add(event: Event) -> Callable[[Stored[Tally]], Decision[Tally]]:
-    n = event.payload.used_bytes
-
-    def decide(s: Stored[Tally]) -> Decision[Tally]:
-        if n == POISON:
-            raise PoisonMessage("refused", "a measure of the beast")
-        return Decision(replace(s.value, count=s.value.count + 1, seen=(*s.value.seen, n)))
-
-    return decide
 
 
 async def seeded(*ids: str) -> MemoryAggregates[Tally]:
@@ -89,13 +58,6 @@ class Meddling:
                 self.victim, lambda s: Decision(replace(s.value, count=s.value.count + 100))
             )
         return await self.store.write(writes)
-
-
-def counting(changes: Changes[Tally]) -> Callable[[Event], Awaitable[None]]:
-    async def handle(event: Event) -> None:
-        await changes.change(event.payload.service_id, add(event), cause=event)
-
-    return handle
 
 
 async def test_reads_asked_together_are_one_query_and_the_writes_one_call() -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import pytest
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from rinnovo.runtime.events import Record
@@ -50,9 +51,10 @@ class Outboxes:
 
         return pending()
 
-    async def update_one(self, filter_: dict[str, Any], _: Any) -> Written:
-        self.docs[filter_["_id"]].pop(PENDING, None)
-        return Written()
+    async def bulk_write(self, updates: Sequence[UpdateOne], **_: Any) -> Written:
+        for update in updates:
+            self.docs[update._filter["_id"]].pop(PENDING, None)
+        return Written(matched_count=len(updates))
 
 
 class Published:

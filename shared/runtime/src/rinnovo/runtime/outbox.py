@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
@@ -127,7 +127,9 @@ class OutboxRelay:
                 await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
 
     async def relay_once(self) -> int:
-        """Publish what is pending now; returns how many records left."""
+        """Publish what is pending now; returns how many records left. Per collection: one
+        query for the pending documents, one send of all their records, one write that
+        forgets them."""
         published = 0
         found = 0
         try:
@@ -135,17 +137,17 @@ class OutboxRelay:
                 cursor = collection.find(
                     {PENDING: True}, {OUTBOX: 1, "version": 1}, limit=self._batch_size
                 )
-                documents = 0
-                async for doc in cursor:
-                    documents += 1
-                    records = [Record.from_document(d) for d in doc.get(OUTBOX, [])]
-                    found += len(records)
-                    if self._lease is not None and not await self._lease.still_held():
-                        return published  # another replica relays now
-                    await self._publisher.publish(records)
-                    published += len(records)
-                    await self.forget(collection, doc)
-                self._filled_batch = self._filled_batch or documents >= self._batch_size
+                docs = [doc async for doc in cursor]
+                records = [Record.from_document(r) for doc in docs for r in doc.get(OUTBOX, [])]
+                found += len(records)
+                self._filled_batch = self._filled_batch or len(docs) >= self._batch_size
+                if not docs:
+                    continue
+                if self._lease is not None and not await self._lease.still_held():
+                    return published  # another replica relays now
+                await self._publisher.publish(records)
+                published += len(records)
+                await self.forget_all(collection, docs)
         finally:
             # What was waiting when the pass looked, also when it failed half-way (Kafka
             # away: the backlog grows with each pass).
@@ -156,15 +158,34 @@ class OutboxRelay:
     @staticmethod
     async def forget(collection: AsyncCollection[dict[str, Any]], doc: dict[str, Any]) -> None:
         """Remove the published events, as read in ``doc``, from the outbox."""
-        # Unchanged since read: empty the outbox and lower the flag in one write.
-        result = await collection.update_one(
-            {"_id": doc["_id"], "version": doc.get("version")},
-            {"$set": {OUTBOX: []}, "$unset": {PENDING: ""}},
+        await OutboxRelay.forget_all(collection, [doc])
+
+    @staticmethod
+    async def forget_all(
+        collection: AsyncCollection[dict[str, Any]], docs: Sequence[dict[str, Any]]
+    ) -> None:
+        """Remove the published events, as read in ``docs``, from their outboxes: one write
+        (two when some changed since they were read)."""
+        # Unchanged since read: empty the outbox and lower the flag in one update each.
+        emptied = await collection.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": doc["_id"], "version": doc.get("version")},
+                    {"$set": {OUTBOX: []}, "$unset": {PENDING: ""}},
+                )
+                for doc in docs
+            ],
+            ordered=False,
         )
-        if result.matched_count == 0:
-            # Changed meanwhile: remove exactly the entries published (``$pullAll`` matches
-            # whole entries, which every MongoDB-wire server supports); newer events stay, and
-            # so does the flag, for the next pass.
-            await collection.update_one(
-                {"_id": doc["_id"]}, {"$pullAll": {OUTBOX: doc.get(OUTBOX, [])}}
+        if emptied.matched_count < len(docs):
+            # Some changed meanwhile: remove exactly the entries published (``$pullAll``
+            # matches whole entries, which every MongoDB-wire server supports, and finds
+            # none in an outbox emptied above); newer events stay, and so does the flag,
+            # for the next pass.
+            await collection.bulk_write(
+                [
+                    UpdateOne({"_id": doc["_id"]}, {"$pullAll": {OUTBOX: doc.get(OUTBOX, [])}})
+                    for doc in docs
+                ],
+                ordered=False,
             )

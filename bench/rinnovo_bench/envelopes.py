@@ -6,7 +6,7 @@ from typing import Any
 from rinnovo.contracts import Event
 from rinnovo.contracts.orders import OrderKind
 from rinnovo.contracts.payments import InstructionsKind
-from rinnovo.notifier import samples
+from rinnovo.testing import notifier_samples as samples
 
 
 def order_placed(aggregate_id: str = "order-1") -> Event:

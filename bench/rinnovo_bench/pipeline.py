@@ -26,9 +26,9 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 from rinnovo.devstack.services import SERVICES, ServiceProcesses
-from rinnovo.notifier.testing import Inbox, SmtpServer
 from rinnovo.runtime.auth import AuthSettings, issue_token
 from rinnovo.runtime.clock import rome_date
+from rinnovo.testing.smtp import Inbox, SmtpServer
 from rinnovo_bench.common import Json, Options, drop_database, progress, summary, unique
 from rinnovo_bench.loadgen import histogram, open_loop, percentiles_ms
 from rinnovo_bench.processes import rss_mib, service_env, start

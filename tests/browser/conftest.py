@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import BrowserContext
 
 from rinnovo.devstack.stack import LocalStack
-from rinnovo.notifier.testing import SmtpServer
+from rinnovo.testing.smtp import SmtpServer
 from tests.browser.browser import axe_source, chromium, screenshots_dir
 from tests.e2e.system import System, running_system
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from playwright.async_api import BrowserContext, Page
 
-from rinnovo.payments.testing import camt053
 from rinnovo.runtime.auth import issue_token
+from rinnovo.testing.payment_providers import camt053
 from tests.e2e.system import System
 
 

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from rinnovo.orders.domain.calendar import add_years
-from rinnovo.payments.testing import camt053
+from rinnovo.testing.payment_providers import camt053
 from tests.e2e.system import ACCEPTANCES, System, eventually
 
 T = TypeVar("T")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rinnovo.devstack.stack import LocalStack
-from rinnovo.notifier.testing import SmtpServer
+from rinnovo.testing.smtp import SmtpServer
 from tests.e2e.system import OBSERVER, SERVICE_USER, System, running_system
 
 

@@ -27,9 +27,9 @@ from referencing.jsonschema import DRAFT202012
 from rinnovo.contracts.topics import TOPICS
 from rinnovo.devstack.services import ServiceProcesses
 from rinnovo.devstack.stack import LocalStack
-from rinnovo.notifier.testing import SmtpServer
-from rinnovo.payments.testing import FakeStripe, running_fake_stripe
 from rinnovo.runtime.auth import AuthSettings, issue_token
+from rinnovo.testing.payment_providers import FakeStripe, running_fake_stripe
+from rinnovo.testing.smtp import SmtpServer
 from tests.e2e.in_flight import InFlight, in_flight
 
 ACCEPTANCES = {

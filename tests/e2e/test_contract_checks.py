@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from rinnovo.contracts.topics import topic_for
-from rinnovo.notifier.samples import samples
+from rinnovo.testing.notifier_samples import samples
 from tests.e2e.system import check_event, consumers_schemas
 
 SAMPLES = [(topic_for(type(s.event)).name, s) for s in samples("it")]

@@ -15,8 +15,8 @@ import pytest
 from aiokafka.errors import KafkaConnectionError
 
 from rinnovo.orders.domain.calendar import add_years
-from rinnovo.payments.testing import camt053, checkout_completed, euro, stripe_signature
 from rinnovo.runtime.clock import end_of_rome_day, rome_date
+from rinnovo.testing.payment_providers import camt053, checkout_completed, euro, stripe_signature
 from tests.e2e.system import ACCEPTANCES, System, eventually, read_to_end
 
 pytestmark = pytest.mark.integration

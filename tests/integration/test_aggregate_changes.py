@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import AsyncMongoClient
 
 from rinnovo.contracts import Event
 from rinnovo.contracts.panel import UsageReported, UsageReportedPayload
@@ -30,6 +30,7 @@ from rinnovo.runtime.documents import StateCodec
 from rinnovo.runtime.events import new_event
 from rinnovo.runtime.mongo_aggregates import MongoAggregates
 from rinnovo.testing.aggregates import MemoryAggregates
+from rinnovo.testing.commands import Commands
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=1)
@@ -68,21 +69,6 @@ def bump(by: int = 1, events: int = 0) -> Callable[[Stored[Counter]], Decision[C
         return Decision(replace(s.value, count=s.value.count + by), emitted)
 
     return decide
-
-
-class Commands(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name not in ("ping", "endSessions", "hello", "isMaster"):
-            self.names.append(event.command_name)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 @dataclass
@@ -228,6 +214,18 @@ async def test_a_fenced_claim_makes_the_previous_claimer_lose(kit: Kit) -> None:
     [lost] = await kit.store.write([Write("c1", Counter("ann", 1), (), first)])
     [won] = await kit.store.write([Write("c1", Counter("ann", 2), (), second)])
     assert lost is None and won is not None and won.version == 4
+
+
+async def test_a_claim_counts_the_work_taken_even_if_its_claimer_never_writes(kit: Kit) -> None:
+    await kit.changes.create("c1", Counter("ann", due_at=NOW))
+    first = await kit.changes.claim_next(NOW, LEASE, count="state.count")
+    assert first is not None and first.value.count == 1
+    # The claimer stopped; once its lease runs out the next claim counts on.
+    expired = NOW + 2 * LEASE
+    second = await kit.changes.claim("c1", expired, LEASE, fence=True, count="state.count")
+    assert second is not None and second.value.count == 2 and second.version == 2
+    stored = await kit.changes.get("c1")
+    assert stored is not None and stored.value.count == 2
 
 
 async def test_a_consumed_event_costs_one_read_and_one_write(kit: Kit) -> None:

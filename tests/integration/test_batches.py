@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import AsyncMongoClient
 
 from rinnovo.contracts.topics import PANEL_USAGE
 from rinnovo.devstack.stack import LocalStack
@@ -29,6 +29,7 @@ from rinnovo.testing.batches import (
     record,
     usage,
 )
+from rinnovo.testing.commands import Commands
 from tests.integration.test_delivery_guarantees import runtime_for
 
 pytestmark = pytest.mark.integration
@@ -227,21 +228,6 @@ async def test_a_crash_between_the_batch_write_and_its_commit_changes_nothing(
         await wait_until(all_committed)
     assert sorted(handled) == sorted(str(e.event_id) for e in events)  # all came again
     assert await tallies.find().sort("_id").to_list() == before  # and changed nothing
-
-
-class Commands(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name not in ("ping", "endSessions", "hello", "isMaster"):
-            self.names.append(event.command_name)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 async def test_a_batch_is_one_read_and_one_write_command_per_kind(local_stack: LocalStack) -> None:

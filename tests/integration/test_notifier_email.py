@@ -4,7 +4,7 @@
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -17,22 +17,24 @@ from rinnovo.contracts import Event
 from rinnovo.contracts.topics import NOTIFIER_NOTIFICATION, topic_for
 from rinnovo.devstack.ferretdb import FerretDBServer
 from rinnovo.devstack.stack import LocalStack
-from rinnovo.notifier.adapters.repositories import Endpoints, KnownOrders, Notifications
+from rinnovo.notifier.adapters.repositories import stores
 from rinnovo.notifier.adapters.sealed_secrets import SecretBox
 from rinnovo.notifier.bootstrap import NotifierSettings, build
 from rinnovo.notifier.channels.base import Delivery
 from rinnovo.notifier.channels.email import EmailChannel, SmtpConfig
-from rinnovo.notifier.deliverer import Deliverer
 from rinnovo.notifier.domain.delivery import Outcome, RetryPolicy
 from rinnovo.notifier.domain.identity import message_id, notification_id
-from rinnovo.notifier.handlers import NotifierApp
+from rinnovo.notifier.entrypoints.deliverer import Deliverer
 from rinnovo.notifier.rendering import Renderer
-from rinnovo.notifier.samples import holder, samples
-from rinnovo.notifier.testing import SmtpServer
+from rinnovo.notifier.service_layer.context import Context
+from rinnovo.notifier.service_layer.notifications import notify
 from rinnovo.runtime.auth import AuthSettings, issue_token
-from rinnovo.runtime.clock import SystemClock
+from rinnovo.runtime.changes import Changes
+from rinnovo.runtime.clock import Clock, SystemClock
 from rinnovo.runtime.plugins import BuiltService
 from rinnovo.runtime.settings import InfraSettings
+from rinnovo.testing.notifier_samples import holder, samples
+from rinnovo.testing.smtp import SmtpServer
 
 pytestmark = pytest.mark.integration
 
@@ -294,6 +296,21 @@ def smtp_config(smtp: SmtpServer) -> SmtpConfig:
     )
 
 
+def email_context(db: Any, channel: EmailChannel, clock: Clock) -> Context:
+    """The notifier's use cases on its MongoDB stores, with one e-mail channel."""
+    kept = stores(db, SecretBox.from_settings([], dev_mode=True))
+    return Context(
+        notifications=Changes(kept.notifications),
+        history=kept.history,
+        orders=kept.orders,
+        endpoints=kept.endpoints,
+        channels={"email": channel},
+        clock=clock,
+        retry=RetryPolicy(timedelta(seconds=1), timedelta(seconds=1), 5),
+        default_locale="it",
+    )
+
+
 class CrashAfterSending(EmailChannel):
     """Sends, then the process 'dies' before the outcome is recorded."""
 
@@ -311,40 +328,30 @@ async def test_a_crash_between_sending_and_recording_resends_with_the_same_messa
     smtp.start()
     clock = SystemClock()
     db = mongo[database_name("notifier")]
-    notifications = Notifications(db["notifications"])
     config = smtp_config(smtp)
     renderer = Renderer({"area_url": "https://area.example.it", "brand": "Area Clienti"})
     channel = EmailChannel(config, renderer, clock)
-    app = NotifierApp(
-        notifications=notifications,
-        orders=KnownOrders(db["known_orders"]),
-        endpoints=Endpoints(db["webhook_endpoints"], SecretBox.from_settings([], dev_mode=True)),
-        channels={"email": channel},
-        clock=clock,
-        default_locale="it",
-    )
+    ctx = email_context(db, channel, clock)
     deactivated = sample("service_deactivated")
-    await app.on_event(deactivated)
-    policy_ = RetryPolicy(timedelta(seconds=1), timedelta(seconds=1), 5)
+    await notify(ctx, deactivated)
     lease = timedelta(milliseconds=200)
     crashing_channel = CrashAfterSending(config, renderer, clock)
     crashing = Deliverer(
-        notifications, {"email": crashing_channel}, clock, policy_, lease=lease, poll_seconds=1
+        replace(ctx, channels={"email": crashing_channel}), lease=lease, poll_seconds=1
     )
     with pytest.raises(asyncio.CancelledError):
         await crashing.deliver_due("email")
     await asyncio.sleep(0.3)  # the lease runs out
-    restarted = Deliverer(
-        notifications, {"email": channel}, clock, policy_, lease=lease, poll_seconds=1
-    )
+    restarted = Deliverer(ctx, lease=lease, poll_seconds=1)
     assert await restarted.deliver_due("email") == 1
 
     nid = email_id(deactivated, "service_deactivated")
     both = smtp.inbox.with_id(message_id(nid, MESSAGE_ID_DOMAIN))
     assert len(both) == 2  # the same Message-ID: receivers can drop the second
-    stored = await notifications.get(nid)
+    stored = await ctx.notifications.get(nid)
     assert stored is not None
-    assert [(a.number, a.outcome) for a in stored.history] == [(1, "interrupted"), (2, "sent")]
+    history = stored.value.history
+    assert [(a.number, a.outcome) for a in history] == [(1, "interrupted"), (2, "sent")]
 
 
 class DatabaseAwayAfterSending(EmailChannel):
@@ -381,27 +388,12 @@ async def test_the_database_away_between_sending_and_recording_records_once_with
     smtp.start()
     clock = SystemClock()
     db = mongo[database_name("notifier")]
-    notifications = Notifications(db["notifications"])
     renderer = Renderer({"area_url": "https://area.example.it", "brand": "Area Clienti"})
     channel = DatabaseAwayAfterSending(smtp_config(smtp), renderer, local_stack.ferretdb)
-    app = NotifierApp(
-        notifications=notifications,
-        orders=KnownOrders(db["known_orders"]),
-        endpoints=Endpoints(db["webhook_endpoints"]),
-        channels={"email": channel},
-        clock=clock,
-        default_locale="it",
-    )
+    ctx = email_context(db, channel, clock)
     deactivated = sample("service_deactivated")
-    await app.on_event(deactivated)
-    deliverer = Deliverer(
-        notifications,
-        {"email": channel},
-        clock,
-        RetryPolicy(timedelta(seconds=1), timedelta(seconds=1), 5),
-        lease=timedelta(seconds=120),
-        poll_seconds=1,
-    )
+    await notify(ctx, deactivated)
+    deliverer = Deliverer(ctx, lease=timedelta(seconds=120), poll_seconds=1)
     try:
         assert await deliverer.deliver_due("email") == 1
     finally:

@@ -25,10 +25,10 @@ from starlette.routing import Route
 from rinnovo.contracts.topics import PAYMENTS_PAYMENT
 from rinnovo.notifier.bootstrap import NotifierSettings, build
 from rinnovo.notifier.domain.identity import notification_id
-from rinnovo.notifier.samples import samples
 from rinnovo.runtime.auth import AuthSettings, issue_token
 from rinnovo.runtime.clock import SystemClock
 from rinnovo.runtime.settings import InfraSettings
+from rinnovo.testing.notifier_samples import samples
 
 pytestmark = pytest.mark.integration
 

@@ -35,14 +35,14 @@ from schemathesis.specs.openapi.checks import (
 from rinnovo.contracts.topics import topic_for
 from rinnovo.notifier.bootstrap import NotifierSettings
 from rinnovo.notifier.bootstrap import build as build_notifier
-from rinnovo.notifier.samples import samples
-from rinnovo.notifier.testing import SmtpServer
 from rinnovo.payments.bootstrap import PaymentsSettings
 from rinnovo.payments.bootstrap import build as build_payments
 from rinnovo.runtime.auth import AuthSettings, issue_token
 from rinnovo.runtime.clock import SystemClock
 from rinnovo.runtime.plugins import BuiltService
 from rinnovo.runtime.settings import InfraSettings
+from rinnovo.testing.notifier_samples import samples
+from rinnovo.testing.smtp import SmtpServer
 
 pytestmark = [
     pytest.mark.integration,

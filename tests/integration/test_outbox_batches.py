@@ -18,7 +18,7 @@ from rinnovo.runtime.metrics import Metrics
 from rinnovo.runtime.outbox import OUTBOX, PENDING, OutboxRelay
 from rinnovo.runtime.producer import RecordProducer
 from rinnovo.runtime.settings import InfraSettings
-from tests.integration.test_batches import Commands
+from rinnovo.testing.commands import Commands
 from tests.integration.test_delivery_guarantees import a_product, snapshot_event
 
 pytestmark = pytest.mark.integration

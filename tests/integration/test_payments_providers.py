@@ -6,6 +6,7 @@ are signed with Stripe's scheme and the configured secret, as Stripe signs them.
 """
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -14,13 +15,16 @@ from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient
+from pymongo import AsyncMongoClient
 
 from rinnovo.payments.bootstrap import PaymentsSettings
 from rinnovo.payments.bootstrap import build as build_payments
-from rinnovo.payments.testing import FakeStripe, running_fake_stripe, stripe_signature
-from rinnovo.payments.testing import checkout_completed as stripe_checkout_completed
 from rinnovo.runtime.auth import AuthSettings, issue_token
 from rinnovo.runtime.plugins import BuiltService
+from rinnovo.testing.payment_providers import FakeStripe, running_fake_stripe, stripe_signature
+from rinnovo.testing.payment_providers import checkout_completed as stripe_checkout_completed
+from tests.e2e.in_flight import group_positions, outbox_pending
+from tests.e2e.system import read_to_end
 
 pytestmark = pytest.mark.integration
 
@@ -104,6 +108,37 @@ async def my_payment(
         return (await me.get("/v1/payments", params={"order_id": order["order_id"]})).json()[0]
 
 
+async def caught_up(stack: Any, payments: BuiltService, wait: Wait) -> None:
+    """Until what payments wrote is published, orders has consumed all of it and what orders
+    wrote in turn is published: a second registration or renewal would be on the topics by
+    then. Each step is looked at once the one before it holds."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.infra.mongodb_url)
+    bootstrap = stack.infra.kafka_bootstrap_servers
+    orders = stack.orders.runtime
+
+    async def drained(database: str) -> bool:
+        return await outbox_pending(client, database) == 0
+
+    async def orders_consumed_payments() -> bool:
+        topic = stack.topic("payments.payment.v1")
+        kafka = {"bootstrap_servers": bootstrap}
+        positions = await group_positions(kafka, orders.group_id, [topic])
+        return all(done == end for end, done in positions.values())
+
+    try:
+        await wait(lambda: drained(payments.runtime.db.name))
+        await wait(orders_consumed_payments)
+        await wait(lambda: drained(orders.db.name))
+    finally:
+        await client.close()
+
+
+async def everything_on(stack: Any, topic: str) -> list[dict[str, Any]]:
+    """Every event on one of the stack's topics, up to its end."""
+    values = await read_to_end(stack.infra.kafka_bootstrap_servers, stack.topic(topic))
+    return [json.loads(v) for v in values]
+
+
 async def types_on(stack: Any, reader: Reader, topic: str, at_least: int = 1) -> list[str]:
     return [e["type"] for e in await stack.events(topic, reader, at_least=at_least)]
 
@@ -159,10 +194,10 @@ async def test_a_signed_callback_registers_once_even_delivered_three_times_at_on
         return "orders.service.renewed" in await types_on(stack, topic_reader, "orders.service.v1")
 
     await wait_until(renewed)
-    await asyncio.sleep(0.5)  # room for a second registration, were there one
-    payment_types = await types_on(stack, topic_reader, "payments.payment.v1", at_least=2)
+    await caught_up(stack, payments, wait_until)  # a second registration would be out by now
+    payment_types = [e["type"] for e in await everything_on(stack, "payments.payment.v1")]
     assert payment_types == ["payments.payment.requested", "payments.payment.registered"]
-    service_types = await types_on(stack, topic_reader, "orders.service.v1", at_least=2)
+    service_types = [e["type"] for e in await everything_on(stack, "orders.service.v1")]
     assert service_types.count("orders.service.renewed") == 1
     shown = await my_payment(payments, "k2", order, wait_until)
     assert shown["status"] == "registered"
@@ -213,8 +248,8 @@ async def test_automatic_renewal_declined_then_retried_renews_once(
         return "orders.service.renewed" in await types_on(stack, topic_reader, "orders.service.v1")
 
     await wait_until(renewed)
-    await asyncio.sleep(0.5)
-    events = await stack.events("payments.payment.v1", topic_reader, at_least=4)
+    await caught_up(stack, payments, wait_until)  # a third charge would be out by now
+    events = await everything_on(stack, "payments.payment.v1")
     assert [e["type"] for e in events] == [
         "payments.payment.requested",
         "payments.payment.charge_attempted",
@@ -224,7 +259,7 @@ async def test_automatic_renewal_declined_then_retried_renews_once(
     assert [e["payload"]["succeeded"] for e in events[1:3]] == [False, True]
     assert events[0]["payload"]["instructions"]["kind"] == "stored_method"
     assert events[3]["payload"]["source"] == "stored_method"
-    service_events = await stack.events("orders.service.v1", topic_reader, at_least=2)
+    service_events = await everything_on(stack, "orders.service.v1")
     renewals = [e for e in service_events if e["type"] == "orders.service.renewed"]
     assert len(renewals) == 1
     assert (

@@ -4,30 +4,32 @@ publishes them), statement files made here and parsed for real."""
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
 from httpx import ASGITransport, AsyncClient
+from pymongo import AsyncMongoClient
 
 from rinnovo.contracts.orders import (
-    Components,
-    Holder,
-    OrderLine,
     OrderPaymentRefused,
     OrderPaymentRefusedPayload,
-    OrderPlaced,
-    OrderPlacedPayload,
 )
+from rinnovo.payments.adapters.repositories import stores
 from rinnovo.payments.bootstrap import PaymentsSettings
 from rinnovo.payments.bootstrap import build as build_payments
-from rinnovo.payments.testing import camt053, euro
-from rinnovo.payments.testing_statements import Ntry, Report, Tx, camt
+from rinnovo.payments.service_layer import instructions, reconciliation
 from rinnovo.runtime.auth import AuthSettings, issue_token
-from rinnovo.runtime.clock import ShiftedClock
+from rinnovo.runtime.changes import Changes
+from rinnovo.runtime.clock import FixedClock, ShiftedClock
 from rinnovo.runtime.events import new_event
 from rinnovo.runtime.plugins import BuiltService
+from rinnovo.testing.commands import Commands
+from rinnovo.testing.payment_providers import camt053, euro
+from rinnovo.testing.payments import START, in_memory, order_placed, statement
+from rinnovo.testing.statements import Ntry, Report, Tx, camt
 
 pytestmark = pytest.mark.integration
 
@@ -325,50 +327,6 @@ async def payments_alone(
         yield built
 
 
-def order_placed(n: int, total_cents: int) -> OrderPlaced:
-    """An order as orders publishes it when a customer checks out."""
-    order_id = f"ord-big-{n:03d}"
-    return new_event(
-        OrderPlaced,
-        payload=OrderPlacedPayload(
-            order_id=order_id,
-            number=f"RN-2026-{n:06d}",
-            kind="renewal",
-            service_id=f"svc-big-{n:03d}",
-            username=f"big{n:03d}@example.it",
-            product_id="fe-standard",
-            product_name="Fatturazione Elettronica Standard",
-            holder=Holder(customer_id=f"big{n:03d}", name="Studio Rossi", email="r@example.it"),
-            placed_at=datetime(2026, 3, 1, 9, tzinfo=UTC),
-            payment_due=date(2026, 3, 31),
-            payment_method="bank_transfer",
-            term_years=1,
-            components=Components(storage_gb=1, extra_users=0, nso=False),
-            lines=(
-                OrderLine(
-                    item="base",
-                    description="Servizio base",
-                    quantity=1,
-                    unit_yearly_cents=total_cents,
-                    years=1,
-                    amount_cents=total_cents,
-                ),
-            ),
-            discount_cents=0,
-            net_cents=total_cents,
-            vat_rate_basis_points=0,
-            vat_cents=0,
-            total_cents=total_cents,
-            catalog_product_version=1,
-            price_version=1,
-        ),
-        producer="orders",
-        aggregate_id=order_id,
-        aggregate_version=1,
-        occurred_at=datetime.now(UTC),
-    )
-
-
 async def test_a_250_entry_statement_with_one_foreign_credit_imports_the_rest(
     infra: Any, payments_alone: BuiltService, wait_until: Wait, mongo: Any
 ) -> None:
@@ -434,3 +392,39 @@ async def test_a_250_entry_statement_with_one_foreign_credit_imports_the_rest(
             json={"action": "dismiss", "note": "sent back by the bank"},
         )
         assert done.status_code == 200, done.text
+
+
+async def test_a_credit_paying_an_order_costs_four_database_commands(
+    local_stack: Any, database_name: Callable[[str], str]
+) -> None:
+    """Record the credit, find its order's payment, register it, record the outcome."""
+    commands = Commands()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        local_stack.mongodb_url, tz_aware=True, event_listeners=[commands]
+    )
+    kept = stores(client[database_name("payments")])
+    await kept.ensure_indexes()
+    # The in-memory service's methods and clock, on MongoDB for what a credit touches.
+    ctx = replace(
+        in_memory(FixedClock(START)).ctx,
+        payments=Changes(kept.payments),
+        reviews=Changes(kept.reviews),
+        bank=Changes(kept.bank),
+        statements=Changes(kept.statements),
+    )
+    placed = order_placed(1, 12200)
+    await instructions.request_payment(ctx, placed)
+    file = camt053("STMT-1", [("B-1", 12200, "CRDT", f"ordine {placed.payload.number}")])
+    commands.clear()
+    try:
+        result = await reconciliation.import_statement(ctx, statement(file), "ops")
+    finally:
+        await client.close()
+    assert result.registered == 1
+    assert commands.targets == [
+        "insert:bank_transactions",
+        "find:payments",
+        "update:payments",
+        "update:bank_transactions",
+        "insert:statements",  # once per file
+    ]

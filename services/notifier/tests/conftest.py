@@ -1,15 +1,17 @@
-"""A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives, and an e-mail
-channel pointed at it."""
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives, an e-mail
+channel pointed at it, and the whole notifier on in-memory stores with that channel
+(``rinnovo.testing.notifier``)."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from rinnovo.notifier.channels.email import EmailChannel, SmtpConfig
 from rinnovo.notifier.rendering import Renderer
-from rinnovo.notifier.samples import AT
-from rinnovo.notifier.testing import Inbox, SmtpServer, free_port
 from rinnovo.runtime.clock import FixedClock
+from rinnovo.testing.notifier import Notifier, in_memory
+from rinnovo.testing.notifier_samples import AT
+from rinnovo.testing.smtp import Inbox, SmtpServer, free_port
 
 GLOBALS = {
     "area_url": "https://area-clienti.example.it",
@@ -62,3 +64,14 @@ def inbox(smtp_server: SmtpServer) -> Iterator[Inbox]:
 def email_channel_to_nowhere(renderer: Renderer) -> EmailChannel:
     """Pointed at a port where no server listens."""
     return EmailChannel(smtp_config(free_port()), renderer, FixedClock(AT))
+
+
+@pytest.fixture
+async def notifier(
+    smtp_server: SmtpServer, inbox: Inbox, renderer: Renderer
+) -> AsyncIterator[Notifier]:
+    clock = FixedClock(AT)
+    inbox.messages.clear()
+    built = in_memory(clock, EmailChannel(smtp_config(smtp_server.port), renderer, clock))
+    yield built
+    await built.ctx.channels["webhook"].close()

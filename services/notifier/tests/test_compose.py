@@ -24,7 +24,7 @@ from rinnovo.notifier.domain.compose import compose, order_to_look_up
 from rinnovo.notifier.domain.identity import message_id, notification_id
 from rinnovo.notifier.domain.messages import CannotNotify, Template
 from rinnovo.notifier.rendering import Renderer
-from rinnovo.notifier.samples import (
+from rinnovo.testing.notifier_samples import (
     ORDER_ID,
     Sample,
     event,

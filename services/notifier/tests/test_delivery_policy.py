@@ -3,7 +3,6 @@
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from rinnovo.notifier.deliverer import with_attempt
 from rinnovo.notifier.domain.delivery import (
     Refused,
     RetryLater,
@@ -13,6 +12,7 @@ from rinnovo.notifier.domain.delivery import (
     after_attempt,
 )
 from rinnovo.notifier.domain.notifications import Audience, Notification, Target
+from rinnovo.notifier.domain.notifications import attempted as with_attempt
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 POLICY = RetryPolicy(timedelta(seconds=30), timedelta(hours=1), max_attempts=5)

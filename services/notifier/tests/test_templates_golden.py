@@ -19,7 +19,7 @@ from rinnovo.notifier.domain.compose import compose
 from rinnovo.notifier.domain.delivery import Sent
 from rinnovo.notifier.domain.identity import message_id, notification_id
 from rinnovo.notifier.domain.locales import SUPPORTED
-from rinnovo.notifier.samples import TOTAL, samples
+from rinnovo.testing.notifier_samples import TOTAL, samples
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("RINNOVO_UPDATE_GOLDEN") == "1"

@@ -13,7 +13,7 @@ from rinnovo.notifier.domain.compose import compose
 from rinnovo.notifier.domain.delivery import Refused, RetryLater, Sent
 from rinnovo.notifier.domain.endpoints import InvalidEndpoint, check_events, check_url
 from rinnovo.notifier.domain.signing import signature, verify
-from rinnovo.notifier.samples import TOTAL, samples
+from rinnovo.testing.notifier_samples import TOTAL, samples
 
 
 def test_the_body_carries_the_message_in_machine_terms() -> None:

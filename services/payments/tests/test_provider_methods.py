@@ -7,8 +7,8 @@ from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr
 
 from rinnovo.payments.bootstrap import PaymentsSettings, build
-from rinnovo.payments.testing import checkout_completed, stripe_signature
 from rinnovo.runtime.safety import InsecureSetting
+from rinnovo.testing.payment_providers import checkout_completed, stripe_signature
 
 KEYS = {"stripe_api_key": "sk_test_" + "k" * 24, "stripe_webhook_secret": "whsec_" + "s" * 32}
 

@@ -21,7 +21,7 @@ from rinnovo.payments.domain.statements import (
     InvalidStatement,
     Statement,
 )
-from rinnovo.payments.testing_statements import VERSIONS, Line61, Mt940, Ntry, Report, Tx, camt
+from rinnovo.testing.statements import VERSIONS, Line61, Mt940, Ntry, Report, Tx, camt
 
 FILES = Path(__file__).parent / "statements"
 

@@ -26,7 +26,7 @@ from rinnovo.payments.domain.statements import (
     InvalidStatement,
     Statement,
 )
-from rinnovo.payments.testing_statements import Line61, Mt940, Ntry, Report, Tx, camt
+from rinnovo.testing.statements import Line61, Mt940, Ntry, Report, Tx, camt
 
 FILES = Path(__file__).parent / "statements"
 CAMT_FILES = [p.read_bytes() for p in sorted(FILES.glob("camt*.xml"))] + [

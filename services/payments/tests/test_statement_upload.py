@@ -7,8 +7,8 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 
 from rinnovo.payments.bootstrap import PaymentsSettings, build
-from rinnovo.payments.testing_statements import Ntry, Report, camt
 from rinnovo.runtime.auth import issue_token
+from rinnovo.testing.statements import Ntry, Report, camt
 
 BUILT = build(PaymentsSettings())
 ADMIN = {"Authorization": f"Bearer {issue_token(BUILT.runtime.auth.settings, 'ops', {'admin'})}"}

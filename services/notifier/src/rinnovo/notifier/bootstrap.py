@@ -1,5 +1,6 @@
 """The notifier service's composition root."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from rinnovo.contracts.topics import (
@@ -8,16 +9,18 @@ from rinnovo.contracts.topics import (
     ORDERS_SERVICE,
     PAYMENTS_PAYMENT,
 )
-from rinnovo.notifier.adapters.repositories import Endpoints, KnownOrders, Notifications
+from rinnovo.notifier.adapters.repositories import Stores, stores
 from rinnovo.notifier.adapters.sealed_secrets import SecretBox
 from rinnovo.notifier.channels.base import CHANNELS_GROUP, Channel, ChannelContext, ChannelPlugin
-from rinnovo.notifier.deliverer import Deliverer
 from rinnovo.notifier.domain.egress import EgressPolicy
 from rinnovo.notifier.domain.locales import choose_locale
+from rinnovo.notifier.entrypoints.deliverer import Deliverer
+from rinnovo.notifier.entrypoints.events import on_event
 from rinnovo.notifier.entrypoints.http import admin_router, customer_router
-from rinnovo.notifier.handlers import NotifierApp
 from rinnovo.notifier.rendering import Renderer
+from rinnovo.notifier.service_layer.context import Context
 from rinnovo.notifier.settings import NotifierSettings
+from rinnovo.runtime.changes import Changes
 from rinnovo.runtime.clock import Clock
 from rinnovo.runtime.plugins import BuiltService, load_plugins
 from rinnovo.runtime.safety import dev_mode_only
@@ -26,8 +29,17 @@ from rinnovo.runtime.service import ServiceRuntime
 NAME = "notifier"
 
 
-def build(settings: NotifierSettings | None = None, clock: Clock | None = None) -> BuiltService:
-    settings = settings or NotifierSettings()
+@dataclass(frozen=True)
+class Composed:
+    runtime: ServiceRuntime
+    context: Context
+    stores: Stores
+    deliverer: Deliverer
+
+
+def compose(settings: NotifierSettings, clock: Clock | None = None) -> Composed:
+    """The use cases on their stores, the channels, the outbox and the delivery loops (not
+    yet running)."""
     if choose_locale(settings.default_locale, "it") != settings.default_locale:
         raise ValueError(f"no templates for the default locale {settings.default_locale!r}")
     runtime = ServiceRuntime(NAME, settings, clock)  # refuses a default auth key first
@@ -37,51 +49,47 @@ def build(settings: NotifierSettings | None = None, clock: Clock | None = None) 
         settings.dev_mode,
     )
     box = SecretBox.from_settings(settings.webhook_secret_keys, settings.dev_mode)
-    clock = runtime.clock
-    db = runtime.db
-    notifications = Notifications(db["notifications"])
-    endpoints = Endpoints(db["webhook_endpoints"], box)
+    kept = stores(runtime.db, box)
     renderer = Renderer({"area_url": settings.customer_area_url, "brand": settings.brand})
-    context = ChannelContext(settings=settings, renderer=renderer, endpoints=endpoints, clock=clock)
-    plugins = load_plugins(CHANNELS_GROUP, settings.allowed_channels(), ChannelPlugin)  # type: ignore[type-abstract]
-    channels: dict[str, Channel] = {name: p.build(context) for name, p in plugins.items()}
-    deliverer = Deliverer(
-        notifications,
-        channels,
-        clock,
-        settings.retry_policy(),
-        lease=timedelta(seconds=settings.delivery_lease_seconds),
-        poll_seconds=settings.delivery_poll_seconds,
-        on_events=runtime.wake_relay,
+    channel_context = ChannelContext(
+        settings=settings, renderer=renderer, endpoints=kept.endpoints, clock=runtime.clock
     )
-    app = NotifierApp(
-        notifications=notifications,
-        orders=KnownOrders(db["known_orders"]),
-        endpoints=endpoints,
+    plugins = load_plugins(CHANNELS_GROUP, settings.allowed_channels(), ChannelPlugin)  # type: ignore[type-abstract]
+    channels: dict[str, Channel] = {n: p.build(channel_context) for n, p in plugins.items()}
+    context = Context(
+        notifications=Changes(kept.notifications, runtime.wake_relay),
+        history=kept.history,
+        orders=kept.orders,
+        endpoints=kept.endpoints,
         channels=channels,
-        clock=clock,
+        clock=runtime.clock,
+        retry=settings.retry_policy(),
         default_locale=settings.default_locale,
         allow_plain_http=settings.webhook_allow_plain_http,
-        on_stored=deliverer.wake,
+        egress=EgressPolicy(settings.webhook_allow_loopback),
     )
     runtime.produces(NOTIFIER_NOTIFICATION)
-    runtime.with_outbox(notifications.collection)
+    runtime.with_outbox(kept.notifications.collection)
+    deliverer = Deliverer(
+        context,
+        lease=timedelta(seconds=settings.delivery_lease_seconds),
+        poll_seconds=settings.delivery_poll_seconds,
+    )
+    return Composed(runtime, context, kept, deliverer)
+
+
+def build(settings: NotifierSettings | None = None, clock: Clock | None = None) -> BuiltService:
+    settings = settings or NotifierSettings()
+    composed = compose(settings, clock)
+    runtime, ctx, deliverer = composed.runtime, composed.context, composed.deliverer
     for spec in (ORDERS_ORDER, ORDERS_SERVICE, PAYMENTS_PAYMENT):
-        runtime.subscribe(spec, app.on_event)
+        runtime.subscribe(spec, on_event(ctx, deliverer.wake))
     for loop in deliverer.loops():
         runtime.in_background(loop)
     runtime.on_clock_moved(deliverer.wake)
-
-    async def indexes() -> None:
-        await notifications.ensure_indexes()
-        await endpoints.ensure_indexes()
-
-    runtime.on_startup(indexes)
+    runtime.on_startup(composed.stores.ensure_indexes)
     http = runtime.http_app(
-        [
-            customer_router(app, runtime.auth),
-            admin_router(app, runtime.auth, EgressPolicy(settings.webhook_allow_loopback)),
-        ],
+        [customer_router(ctx, runtime.auth), admin_router(ctx, runtime.auth)],
         title="Rinnovo notifier",
         description="Customers' e-mails and integrators' webhooks: history and endpoints.",
     )

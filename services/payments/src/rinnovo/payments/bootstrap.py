@@ -8,26 +8,22 @@ from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from rinnovo.contracts.topics import CATALOG_PRODUCT, ORDERS_ORDER, PAYMENTS_PAYMENT
-from rinnovo.payments.adapters.catalog_replica import ProductReplica
-from rinnovo.payments.adapters.repositories import (
-    BankTransactions,
-    Callbacks,
-    Payments,
-    Reviews,
-    Statements,
-    StoredMethods,
-)
+from rinnovo.payments.adapters.repositories import Stores, stores
 from rinnovo.payments.adapters.statement_formats import load_statement_formats
 from rinnovo.payments.adapters.stripe_gateway import StripeGateway
+from rinnovo.payments.entrypoints.events import on_catalog_event, on_order_event
 from rinnovo.payments.entrypoints.http import (
     MAX_STATEMENT_BYTES,
     admin_router,
     customer_router,
     public_router,
 )
-from rinnovo.payments.handlers import PaymentsApp, Policies
+from rinnovo.payments.entrypoints.scheduler import ChargeScheduler
 from rinnovo.payments.methods.base import METHODS_GROUP, MethodContext, MethodPlugin
-from rinnovo.payments.scheduler import ChargeScheduler
+from rinnovo.payments.methods.registry import Methods
+from rinnovo.payments.service_layer.context import Context
+from rinnovo.payments.service_layer.ports import Policies
+from rinnovo.runtime.changes import Changes
 from rinnovo.runtime.clock import Clock
 from rinnovo.runtime.plugins import BuiltService, load_plugins
 from rinnovo.runtime.safety import InsecureSetting
@@ -100,16 +96,17 @@ class PaymentsSettings(ServiceSettings):
 @dataclass(frozen=True)
 class Composed:
     runtime: ServiceRuntime
-    app: PaymentsApp
+    context: Context
+    stores: Stores
     scheduler: ChargeScheduler
 
 
 def compose(settings: PaymentsSettings, clock: Clock | None = None) -> Composed:
-    """Everything but the HTTP app: shared by the service and the command line."""
+    """The use cases on their stores, the method plugins, the outbox and the scheduler
+    (not yet running): shared by the service and the command line."""
     enabled = settings.enabled_methods()
     runtime = ServiceRuntime(NAME, settings, clock)
-    clock = runtime.clock
-    db = runtime.db
+    kept = stores(runtime.db)
 
     @cache
     def stripe() -> StripeGateway:
@@ -122,7 +119,7 @@ def compose(settings: PaymentsSettings, clock: Clock | None = None) -> Composed:
             return_url=settings.stripe_return_url,
         )
 
-    context = MethodContext(
+    methods = MethodContext(
         beneficiary=settings.beneficiary_name,
         iban=settings.beneficiary_iban,
         bic=settings.beneficiary_bic,
@@ -131,53 +128,43 @@ def compose(settings: PaymentsSettings, clock: Clock | None = None) -> Composed:
         stripe=stripe,
     )
     plugins = load_plugins(METHODS_GROUP, enabled, MethodPlugin)  # type: ignore[type-abstract]
-    app = PaymentsApp(
-        payments=Payments(db["payments"]),
-        reviews=Reviews(db["reviews"]),
-        bank=BankTransactions(db["bank_transactions"]),
-        statements=Statements(db["statements"]),
-        stored_methods=StoredMethods(db["stored_methods"]),
-        callbacks=Callbacks(db["provider_callbacks"]),
-        products=ProductReplica(db["catalog_products"]),
-        methods={name: plugin.create(context) for name, plugin in plugins.items()},
-        clock=clock,
+    wake = runtime.wake_relay
+    context = Context(
+        payments=Changes(kept.payments, wake),
+        reviews=Changes(kept.reviews),
+        bank=Changes(kept.bank),
+        statements=Changes(kept.statements),
+        stored_methods=Changes(kept.stored_methods),
+        callbacks=Changes(kept.callbacks),
+        products=kept.products,
+        methods=Methods({name: plugin.create(methods) for name, plugin in plugins.items()}),
+        clock=runtime.clock,
         policies=Policies(
-            public_base_url=context.public_base_url,
+            public_base_url=methods.public_base_url,
             default_retry_days=tuple(settings.default_retry_days),
         ),
-        on_events=runtime.wake_relay,
     )
-    scheduler = ChargeScheduler(app, interval_seconds=settings.scheduler_interval_seconds)
-    return Composed(runtime, app, scheduler)
-
-
-async def ensure_indexes(app: PaymentsApp) -> None:
-    await app.payments.ensure_indexes()
-    await app.reviews.ensure_indexes()
-    await app.stored_methods.ensure_indexes()
+    runtime.produces(PAYMENTS_PAYMENT)
+    runtime.with_outbox(kept.payments.collection)
+    scheduler = ChargeScheduler(context, interval_seconds=settings.scheduler_interval_seconds)
+    return Composed(runtime, context, kept, scheduler)
 
 
 def build(settings: PaymentsSettings | None = None, clock: Clock | None = None) -> BuiltService:
     settings = settings or PaymentsSettings()
     composed = compose(settings, clock)
-    runtime, app = composed.runtime, composed.app
-    runtime.produces(PAYMENTS_PAYMENT)
-    runtime.with_outbox(app.payments.collection)
-    runtime.subscribe(ORDERS_ORDER, app.on_order_event)
-    runtime.subscribe(CATALOG_PRODUCT, app.on_catalog_event)
-    runtime.in_background(composed.scheduler.run)
-    runtime.on_clock_moved(composed.scheduler.wake)
-
-    async def indexes() -> None:
-        await ensure_indexes(app)
-
-    runtime.on_startup(indexes)
+    runtime, ctx, scheduler = composed.runtime, composed.context, composed.scheduler
+    runtime.subscribe(ORDERS_ORDER, on_order_event(ctx))
+    runtime.subscribe(CATALOG_PRODUCT, on_catalog_event(ctx))
+    runtime.in_background(scheduler.run)
+    runtime.on_clock_moved(scheduler.wake)
+    runtime.on_startup(composed.stores.ensure_indexes)
     runtime.accept_larger_bodies("/v1/admin/statements", MAX_STATEMENT_BYTES)
     http = runtime.http_app(
         [
-            customer_router(app, runtime.auth),
-            public_router(app),
-            admin_router(app, runtime.auth, load_statement_formats(settings.statement_formats)),
+            customer_router(ctx, runtime.auth),
+            public_router(ctx),
+            admin_router(ctx, runtime.auth, load_statement_formats(settings.statement_formats)),
         ],
         title="Rinnovo payments",
         description="Payment instructions, provider callbacks, bank-statement reconciliation, "

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import TextIO
 
 from rinnovo.payments.adapters.statement_formats import StatementFormats, load_statement_formats
-from rinnovo.payments.bootstrap import PaymentsSettings, compose, ensure_indexes
+from rinnovo.payments.bootstrap import PaymentsSettings, compose
 from rinnovo.payments.domain.statement_import import EntryResult, ImportResult
 from rinnovo.payments.domain.statements import InvalidStatement, Statement
 from rinnovo.payments.entrypoints.http import MAX_STATEMENT_BYTES
+from rinnovo.payments.service_layer.reconciliation import import_statement as import_into
 from rinnovo.runtime.clock import SystemClock
 
 
@@ -61,8 +62,8 @@ async def import_statement(path: Path, data: bytes, fmt: str, by: str) -> int:
         return 1
     composed = compose(settings, SystemClock())
     try:
-        await ensure_indexes(composed.app)
-        result = await composed.app.import_statement(statement, by)
+        await composed.stores.ensure_indexes()
+        result = await import_into(composed.context, statement, by)
     finally:
         await composed.runtime.mongo.close()
     report(result, sys.stdout)

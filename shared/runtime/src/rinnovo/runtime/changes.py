@@ -204,9 +204,15 @@ class Changes(Generic[T]):
         return await self.store.due(now, limit, where)
 
     async def claim(
-        self, id_: str, now: datetime, lease: timedelta, *, fence: bool = False
+        self,
+        id_: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        fence: bool = False,
+        count: str | None = None,
     ) -> Stored[T] | None:
-        return await self.store.claim(id_, now, lease, fence=fence)
+        return await self.store.claim(id_, now, lease, fence=fence, count=count)
 
     async def claim_next(
         self,
@@ -215,5 +221,6 @@ class Changes(Generic[T]):
         *,
         where: Mapping[str, Any] | None = None,
         fence: bool = False,
+        count: str | None = None,
     ) -> Stored[T] | None:
-        return await self.store.claim_next(now, lease, where=where, fence=fence)
+        return await self.store.claim_next(now, lease, where=where, fence=fence, count=count)

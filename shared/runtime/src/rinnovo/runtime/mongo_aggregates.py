@@ -203,10 +203,15 @@ class MongoAggregates(Generic[T]):
             raise TypeError(f"{self.collection.name} has no schedule")
         return {self.schedule.field: {"$lte": now}, CLAIMED_UNTIL: {"$lte": now}}
 
-    def _claiming(self, now: datetime, lease: timedelta, fence: bool) -> dict[str, Any]:
+    def _claiming(
+        self, now: datetime, lease: timedelta, fence: bool, count: str | None
+    ) -> dict[str, Any]:
         update: dict[str, Any] = {"$set": {CLAIMED_UNTIL: now + lease}}
-        if fence:
-            update["$inc"] = {VERSION: 1}
+        inc = {VERSION: 1} if fence else {}
+        if count is not None:
+            inc[count] = 1
+        if inc:
+            update["$inc"] = inc
         return update
 
     async def due(
@@ -220,11 +225,17 @@ class MongoAggregates(Generic[T]):
         return [str(doc["_id"]) async for doc in cursor]
 
     async def claim(
-        self, id_: str, now: datetime, lease: timedelta, *, fence: bool = False
+        self,
+        id_: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        fence: bool = False,
+        count: str | None = None,
     ) -> Stored[T] | None:
         doc = await self.collection.find_one_and_update(
             {"_id": id_, **self._due_filter(now)},
-            self._claiming(now, lease, fence),
+            self._claiming(now, lease, fence, count),
             return_document=ReturnDocument.AFTER,
         )
         return None if doc is None else self.stored(doc)
@@ -236,12 +247,13 @@ class MongoAggregates(Generic[T]):
         *,
         where: Mapping[str, Any] | None = None,
         fence: bool = False,
+        count: str | None = None,
     ) -> Stored[T] | None:
         filter_ = {**self._due_filter(now), **(where or {})}
         assert self.schedule is not None
         doc = await self.collection.find_one_and_update(
             filter_,
-            self._claiming(now, lease, fence),
+            self._claiming(now, lease, fence, count),
             sort=[(self.schedule.field, ASCENDING)],
             return_document=ReturnDocument.AFTER,
         )

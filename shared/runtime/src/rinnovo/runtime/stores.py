@@ -122,11 +122,19 @@ class Aggregates(Protocol[T]):
         ...
 
     async def claim(
-        self, id_: str, now: datetime, lease: timedelta, *, fence: bool = False
+        self,
+        id_: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        fence: bool = False,
+        count: str | None = None,
     ) -> Stored[T] | None:
         """Claim one due aggregate until ``now + lease`` so other replicas skip it; None if
         it is not due or claimed. ``fence`` bumps its version, so that a claimer whose lease
-        ran out loses its write to the one that claimed after it."""
+        ran out loses its write to the one that claimed after it. ``count`` names a number field
+        of its document (a dotted path reaches into it) that the claim adds one to: work
+        taken is counted even when its claimer stops before writing (delivery attempts)."""
         ...
 
     async def claim_next(
@@ -136,6 +144,7 @@ class Aggregates(Protocol[T]):
         *,
         where: Mapping[str, Any] | None = None,
         fence: bool = False,
+        count: str | None = None,
     ) -> Stored[T] | None:
         """Claim the aggregate due soonest, as ``claim`` does; None when nothing is due."""
         ...

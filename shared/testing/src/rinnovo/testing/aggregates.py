@@ -148,7 +148,13 @@ class MemoryAggregates(Generic[T]):
         return [id_ for _, id_ in sorted(due, key=lambda d: (d[0], d[1]))][:limit]
 
     async def claim(
-        self, id_: str, now: datetime, lease: timedelta, *, fence: bool = False
+        self,
+        id_: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        fence: bool = False,
+        count: str | None = None,
     ) -> Stored[T] | None:
         self.writes += 1
         entry = self._entries.get(id_)
@@ -156,6 +162,12 @@ class MemoryAggregates(Generic[T]):
             return None
         entry.claimed_until = now + lease
         entry.version += 1 if fence else 0
+        if count is not None:
+            *path, name = count.split(".")
+            fields = entry.fields
+            for part in path:
+                fields = fields.setdefault(part, {})
+            fields[name] = fields.get(name, 0) + 1
         return self._stored(id_, entry)
 
     async def claim_next(
@@ -165,6 +177,7 @@ class MemoryAggregates(Generic[T]):
         *,
         where: Mapping[str, Any] | None = None,
         fence: bool = False,
+        count: str | None = None,
     ) -> Stored[T] | None:
         due = await self.due(now, 1, where)
-        return await self.claim(due[0], now, lease, fence=fence) if due else None
+        return await self.claim(due[0], now, lease, fence=fence, count=count) if due else None

@@ -1,191 +1,37 @@
-"""MongoDB repositories: notifications (with their outbox), webhook endpoints, known orders.
+"""MongoDB: notifications (with their outbox), webhook endpoints, known orders.
 
-A notification is one document keyed by its deterministic id: inserting it twice fails, which
-is what makes a redelivered event harmless. Its later changes are version-guarded writes that
-carry their events (``rinnovo.runtime.aggregates``).
+A notification is one document keyed by its deterministic id, kept as ``layout`` says and
+changed only through the runtime's ``Changes`` (version-guarded writes that carry their
+events): creating it twice stores one, which is what makes a redelivered event harmless.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 
-from rinnovo.contracts import Event
+from rinnovo.notifier.adapters.layout import NOTIFICATIONS, SCHEDULE
 from rinnovo.notifier.adapters.sealed_secrets import SecretBox
-from rinnovo.notifier.domain.delivery import Status
 from rinnovo.notifier.domain.endpoints import ALL, Endpoint
 from rinnovo.notifier.domain.messages import KnownOrder
-from rinnovo.notifier.domain.notifications import Attempt, Audience, Notification, Target
-from rinnovo.runtime import aggregates
+from rinnovo.notifier.domain.notifications import Notification
+from rinnovo.notifier.service_layer.ports import Search
+from rinnovo.runtime.mongo_aggregates import WITHOUT_OUTBOX, MongoAggregates
 
 Collection = AsyncCollection[dict[str, Any]]
 
-NEXT_ATTEMPT = "next_attempt_at"
-CLAIMED_UNTIL = "claimed_until"
-NEVER_CLAIMED = datetime(1970, 1, 1, tzinfo=UTC)
 
+class NotificationHistory:
+    """The notifications operators and customers look through."""
 
-def _attempt_doc(a: Attempt) -> dict[str, Any]:
-    return {
-        "number": a.number,
-        "at": a.at,
-        "outcome": a.outcome,
-        "detail": a.detail,
-        "status_code": a.status_code,
-    }
-
-
-def _progress(n: Notification) -> dict[str, Any]:
-    """The fields that change with each attempt."""
-    return {
-        "status": n.status.value,
-        "attempts": n.attempts,
-        NEXT_ATTEMPT: n.next_attempt_at,
-        "sent_at": n.sent_at,
-        "failed_at": n.failed_at,
-        "last_error": n.last_error,
-        "history": [_attempt_doc(a) for a in n.history],
-    }
-
-
-def to_document(n: Notification) -> dict[str, Any]:
-    return {
-        "channel": n.channel,
-        "template": n.template,
-        "audience": n.audience.value,
-        "customer_id": n.customer_id,
-        "locale": n.locale,
-        "requested_locale": n.requested_locale,
-        "target": {"key": n.target.key, "address": n.target.address},
-        "recipient_name": n.recipient_name,
-        "cause": {
-            "event_id": n.cause_event_id,
-            "type": n.cause_type,
-            "aggregate_id": n.cause_aggregate_id,
-            "occurred_at": n.cause_occurred_at,
-            "correlation_id": n.correlation_id,
-        },
-        "facts": dict(n.facts),
-        "content": dict(n.content),
-        "created_at": n.created_at,
-        CLAIMED_UNTIL: NEVER_CLAIMED,
-        **_progress(n),
-    }
-
-
-def from_document(doc: dict[str, Any]) -> Notification:
-    cause = doc["cause"]
-    audience = Audience(doc["audience"])
-    return Notification(
-        notification_id=doc["_id"],
-        channel=doc["channel"],
-        template=doc["template"],
-        audience=audience,
-        customer_id=doc["customer_id"],
-        locale=doc["locale"],
-        requested_locale=doc["requested_locale"],
-        target=Target(doc["target"]["key"], doc["target"]["address"], audience),
-        recipient_name=doc["recipient_name"],
-        cause_event_id=cause["event_id"],
-        cause_type=cause["type"],
-        cause_aggregate_id=cause["aggregate_id"],
-        cause_occurred_at=cause["occurred_at"],
-        correlation_id=cause["correlation_id"],
-        facts=doc["facts"],
-        content=doc["content"],
-        created_at=doc["created_at"],
-        status=Status(doc["status"]),
-        attempts=doc["attempts"],
-        next_attempt_at=doc.get(NEXT_ATTEMPT),
-        sent_at=doc.get("sent_at"),
-        failed_at=doc.get("failed_at"),
-        last_error=doc.get("last_error"),
-        history=tuple(
-            Attempt(h["number"], h["at"], h["outcome"], h.get("detail", ""), h.get("status_code"))
-            for h in doc.get("history", ())
-        ),
-    )
-
-
-@dataclass(frozen=True)
-class Claimed:
-    notification: Notification
-    version: int
-
-
-@dataclass(frozen=True)
-class Search:
-    """What operators filter notifications by; ``None`` means any."""
-
-    customer_id: str | None = None
-    status: str | None = None
-    channel: str | None = None
-    template: str | None = None
-    cause_event_id: str | None = None
-    endpoint_id: str | None = None
-    audience: str | None = None
-    before: datetime | None = None
-    limit: int = 50
-
-
-class Notifications:
     def __init__(self, collection: Collection) -> None:
         self.collection = collection
 
     async def ensure_indexes(self) -> None:
-        await self.collection.create_index([(NEXT_ATTEMPT, ASCENDING)])
         await self.collection.create_index([("customer_id", ASCENDING), ("created_at", DESCENDING)])
         await self.collection.create_index([("cause.event_id", ASCENDING)])
-
-    async def exists(self, notification_id: str) -> bool:
-        return await self.collection.count_documents({"_id": notification_id}, limit=1) > 0
-
-    async def add(self, notification: Notification) -> bool:
-        """Store a new notification; False when one with its id exists (a redelivery)."""
-        change = aggregates.Change(to_document(notification))
-        try:
-            await aggregates.insert(self.collection, notification.notification_id, change)
-        except aggregates.VersionConflict:
-            return False
-        return True
-
-    async def claim_due(self, channel: str, now: datetime, lease: timedelta) -> Claimed | None:
-        """Take the pending notification due soonest for one attempt, counted now.
-
-        The claim bumps the version, so if the lease ran out and another replica claimed it
-        again, the first one's outcome write fails instead of overwriting the second's.
-        """
-        doc = await self.collection.find_one_and_update(
-            {
-                "channel": channel,
-                "status": Status.PENDING.value,
-                NEXT_ATTEMPT: {"$lte": now},
-                CLAIMED_UNTIL: {"$lte": now},
-            },
-            {"$set": {CLAIMED_UNTIL: now + lease}, "$inc": {"attempts": 1, aggregates.VERSION: 1}},
-            sort=[(NEXT_ATTEMPT, ASCENDING)],
-            return_document=ReturnDocument.AFTER,
-        )
-        if doc is None:
-            return None
-        return Claimed(from_document(doc), doc[aggregates.VERSION])
-
-    async def record(
-        self, claimed: Claimed, after: Notification, events: Sequence[Event] = ()
-    ) -> None:
-        """The outcome of a claimed attempt and its events, in one write; releases the claim.
-
-        Raises ``VersionConflict`` when the claim was lost to another replica meanwhile."""
-        state = {**_progress(after), CLAIMED_UNTIL: NEVER_CLAIMED}
-        change = aggregates.Change(state, events)
-        await aggregates.update(self.collection, after.notification_id, claimed.version, change)
-
-    async def get(self, notification_id: str) -> Notification | None:
-        doc = await self.collection.find_one({"_id": notification_id})
-        return None if doc is None else from_document(doc)
 
     async def search(self, search: Search) -> list[Notification]:
         query: dict[str, Any] = {}
@@ -203,11 +49,11 @@ class Notifications:
         if search.before is not None:
             query["created_at"] = {"$lt": search.before}
         cursor = (
-            self.collection.find(query)
+            self.collection.find(query, WITHOUT_OUTBOX)
             .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
             .limit(search.limit)
         )
-        return [from_document(doc) async for doc in cursor]
+        return [NOTIFICATIONS.decode(doc) async for doc in cursor]
 
 
 def _endpoint_document(e: Endpoint, box: SecretBox) -> dict[str, Any]:
@@ -297,3 +143,27 @@ class KnownOrders:
             payment_method=doc["payment_method"],
             username=doc["username"],
         )
+
+
+@dataclass(frozen=True)
+class Stores:
+    notifications: MongoAggregates[Notification]
+    history: NotificationHistory
+    endpoints: Endpoints
+    orders: KnownOrders
+
+    async def ensure_indexes(self) -> None:
+        await self.notifications.ensure_indexes()
+        await self.history.ensure_indexes()
+        await self.endpoints.ensure_indexes()
+
+
+def stores(db: AsyncDatabase[dict[str, Any]], box: SecretBox) -> Stores:
+    """``box`` seals the endpoints' signing secrets at rest."""
+    notifications = db["notifications"]
+    return Stores(
+        notifications=MongoAggregates(notifications, NOTIFICATIONS, schedule=SCHEDULE),
+        history=NotificationHistory(notifications),
+        endpoints=Endpoints(db["webhook_endpoints"], box),
+        orders=KnownOrders(db["known_orders"]),
+    )

@@ -64,11 +64,16 @@ class WebhookChannel:
     name = "webhook"
 
     def __init__(
-        self, endpoints: EndpointDirectory, timeout_seconds: float, egress: EgressPolicy
+        self,
+        endpoints: EndpointDirectory,
+        timeout_seconds: float,
+        egress: EgressPolicy,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """``transport`` replaces the network reached through ``egress`` (a script, in tests)."""
         self.endpoints = endpoints
         self._client = httpx.AsyncClient(
-            transport=GuardedTransport(egress),
+            transport=transport or GuardedTransport(egress),
             timeout=timeout_seconds,
             follow_redirects=False,  # a redirect would carry the signed body somewhere else
             headers={"User-Agent": "rinnovo-notifier/1"},

@@ -1,16 +1,14 @@
 """Which message an event causes, if any: the one place that maps events to messages.
 
 Each fact a customer is told about has exactly one cause (see the table in the service's
-README), so one fact never produces two messages through two events.
+README), so one fact never produces two messages through two events. The facts of each
+message are gathered in ``order_facts`` and ``service_facts``.
 """
-
-from typing import Any
 
 from rinnovo.contracts import Event
 from rinnovo.contracts.orders import (
     Holder,
     OrderCancelled,
-    OrderKind,
     OrderPlaced,
     ReactivationWindowClosing,
     ServiceActivated,
@@ -20,30 +18,20 @@ from rinnovo.contracts.orders import (
     ServiceExpiring,
     ServiceReactivated,
     ServiceRenewed,
-    ServiceState,
     ServiceUpgraded,
     StorageThresholdCrossed,
 )
-from rinnovo.contracts.payments import (
-    ChargeAttempted,
-    InstructionsKind,
-    PaymentFailed,
-    PaymentInstructions,
-    PaymentRequested,
-)
-from rinnovo.notifier.domain.formatting import Cents, percent_used
+from rinnovo.contracts.payments import ChargeAttempted, PaymentFailed, PaymentRequested
+from rinnovo.notifier.domain import order_facts, service_facts
 from rinnovo.notifier.domain.locales import choose_locale
 from rinnovo.notifier.domain.messages import (
     CannotNotify,
     Cause,
+    Composed,
     KnownOrder,
     Message,
     Recipient,
-    Template,
 )
-
-Facts = dict[str, Any]
-Composed = tuple[Template, Holder, Facts]
 
 
 def order_to_look_up(event: Event) -> str | None:
@@ -109,208 +97,25 @@ def _recipient(holder: Holder, default_locale: str) -> Recipient:
 def _template_and_facts(event: Event, order: KnownOrder | None) -> Composed | None:
     match event:
         case PaymentRequested():
-            return _order_confirmed(event)
+            return order_facts.order_confirmed(event)
         case OrderPlaced():
-            return _automatic_renewal_upcoming(event)
+            return order_facts.automatic_renewal_upcoming(event)
         case OrderCancelled():
-            return _order_cancelled(event, order)
+            return order_facts.order_cancelled(event, order)
         case ServiceActivated() | ServiceUpgraded() | ServiceRenewed() | ServiceReactivated():
-            return _service_paid(event, order)
+            return service_facts.service_paid(event, order)
         case ChargeAttempted():
-            return _charge_failed(event)
+            return order_facts.charge_failed(event)
         case PaymentFailed():
-            return _automatic_renewal_failed(event)
+            return order_facts.automatic_renewal_failed(event)
         case ServiceExpiring():
-            return _expiry_reminder(event)
+            return service_facts.expiry_reminder(event)
         case ServiceExpired():
-            return _service_expired(event)
+            return service_facts.service_expired(event)
         case ReactivationWindowClosing():
-            return _window_closing(event)
+            return service_facts.window_closing(event)
         case ServiceDeactivated():
-            p = event.payload
-            return Template.SERVICE_DEACTIVATED, p.service.holder, _service(p.service)
+            return service_facts.service_deactivated(event)
         case StorageThresholdCrossed():
-            return _storage_threshold(event)
+            return service_facts.storage_threshold(event)
     return None
-
-
-def _automatic_renewal_failed(event: PaymentFailed) -> Composed:
-    p = event.payload
-    facts: Facts = {
-        "order_number": p.order_number,
-        "attempts": p.attempts,
-        "reason": p.reason,
-        "amount_cents": _cents(p.amount_cents),
-    }
-    return Template.AUTOMATIC_RENEWAL_FAILED, p.holder, facts
-
-
-def _expiry_reminder(event: ServiceExpiring) -> Composed:
-    p = event.payload
-    facts = {**_service(p.service), "expiry_date": p.expiry_date, "days_left": p.days_left}
-    return Template.EXPIRY_REMINDER, p.service.holder, facts
-
-
-def _service_expired(event: ServiceExpired) -> Composed:
-    p = event.payload
-    facts = {**_service(p.service), "reactivation_deadline": p.reactivation_deadline}
-    return Template.SERVICE_EXPIRED, p.service.holder, facts
-
-
-def _window_closing(event: ReactivationWindowClosing) -> Composed:
-    p = event.payload
-    facts = {
-        **_service(p.service),
-        "reactivation_deadline": p.reactivation_deadline,
-        "days_left": p.days_left,
-    }
-    return Template.REACTIVATION_WINDOW_CLOSING, p.service.holder, facts
-
-
-def _storage_threshold(event: StorageThresholdCrossed) -> Composed:
-    p = event.payload
-    facts = {
-        **_service(p.service),
-        "used_bytes": p.used_bytes,
-        "quota_bytes": p.quota_bytes,
-        "percent_used": percent_used(p.used_bytes, p.quota_bytes),
-        "threshold_percent": p.threshold_percent,
-    }
-    return Template.STORAGE_THRESHOLD, p.service.holder, facts
-
-
-def _cents(amount: int | None) -> Cents | None:
-    return None if amount is None else Cents(amount)
-
-
-def _service(service: ServiceState) -> Facts:
-    return {
-        "service_id": service.service_id,
-        "username": service.username,
-        "expiry_date": service.expiry_date,
-        "automatic_renewal": service.automatic_renewal.enabled,
-    }
-
-
-def _order_confirmed(event: PaymentRequested) -> Composed | None:
-    p = event.payload
-    instructions = p.instructions
-    # Automatic renewals are announced by their OrderPlaced; nothing to pay by hand.
-    if p.order_kind is OrderKind.AUTOMATIC_RENEWAL:
-        return None
-    if instructions.kind is InstructionsKind.STORED_METHOD:
-        return None
-    facts: Facts = {
-        "order_number": p.order_number,
-        "order_kind": p.order_kind.value,
-        "method": p.method,
-        "amount_cents": Cents(p.amount_cents),
-        "usual_registration_days": p.usual_registration_days,
-        "instructions": _instructions(instructions),
-    }
-    return Template.ORDER_CONFIRMED, p.holder, facts
-
-
-REQUIRED_INSTRUCTIONS = {
-    InstructionsKind.BANK_TRANSFER: ("beneficiary", "iban"),
-    InstructionsKind.POSTAL_SLIP: ("beneficiary", "postal_account"),
-    InstructionsKind.CHECKOUT_LINK: ("checkout_url",),
-}
-
-
-def _instructions(instructions: PaymentInstructions) -> Facts:
-    missing = [
-        name
-        for name in REQUIRED_INSTRUCTIONS.get(instructions.kind, ())
-        if not getattr(instructions, name)
-    ]
-    if missing:
-        raise CannotNotify(
-            "incomplete_instructions",
-            f"{instructions.kind.value} instructions lack {', '.join(missing)}",
-        )
-    return {
-        "kind": instructions.kind.value,
-        "reference": instructions.reference,
-        "amount_cents": Cents(instructions.amount_cents),
-        "due_date": instructions.due_date,
-        "beneficiary": instructions.beneficiary,
-        "iban": instructions.iban,
-        "bic": instructions.bic,
-        "postal_account": instructions.postal_account,
-        "checkout_url": instructions.checkout_url,
-    }
-
-
-def _automatic_renewal_upcoming(event: OrderPlaced) -> Composed | None:
-    p = event.payload
-    if p.kind is not OrderKind.AUTOMATIC_RENEWAL:
-        return None  # other orders are confirmed with their payment instructions
-    facts: Facts = {
-        "order_number": p.number,
-        "service_id": p.service_id,
-        "username": p.username,
-        "product_name": p.product_name,
-        "term_years": p.term_years,
-        "total_cents": Cents(p.total_cents),
-        "payment_method": p.payment_method,
-        "payment_due": p.payment_due,
-    }
-    return Template.AUTOMATIC_RENEWAL_UPCOMING, p.holder, facts
-
-
-def _order_cancelled(event: OrderCancelled, order: KnownOrder | None) -> Composed | None:
-    p = event.payload
-    if order is not None and order.kind == OrderKind.AUTOMATIC_RENEWAL.value:
-        # The customer never placed it; its failure was already told (automatic renewal failed).
-        return None
-    facts: Facts = {
-        "order_number": p.number,
-        "reason": p.reason.value,
-        "total_cents": Cents(p.total_cents),
-        "cancelled_at": p.cancelled_at,
-    }
-    return Template.ORDER_CANCELLED, p.holder, facts
-
-
-def _service_paid(event: Event, order: KnownOrder | None) -> Composed | None:
-    p: ServiceChangePayload = event.payload
-    if p.order_id is None:
-        return None  # an import or an operator's change, not a payment
-    facts: Facts = {
-        **_service(p.service),
-        "previous_expiry_date": p.previous_expiry_date,
-        "order_number": order.number if order else None,
-        "total_cents": Cents(order.total_cents) if order else None,
-    }
-    if isinstance(event, ServiceRenewed):
-        if order is not None and order.kind == OrderKind.AUTOMATIC_RENEWAL.value:
-            facts["payment_method"] = order.payment_method
-            return Template.AUTOMATIC_RENEWAL_SUCCEEDED, p.service.holder, facts
-        return Template.RENEWAL_COMPLETED, p.service.holder, {**facts, "kind": "renewal"}
-    if isinstance(event, ServiceReactivated):
-        return Template.RENEWAL_COMPLETED, p.service.holder, {**facts, "kind": "reactivation"}
-    components = p.service.components
-    facts |= {
-        "kind": "first_purchase" if isinstance(event, ServiceActivated) else "upgrade",
-        "storage_gb": components.storage_gb,
-        "extra_users": components.extra_users,
-        "nso": components.nso,
-    }
-    return Template.PAYMENT_REGISTERED, p.service.holder, facts
-
-
-def _charge_failed(event: ChargeAttempted) -> Composed | None:
-    p = event.payload
-    # A success is told by ServiceRenewed (with the new expiry date); the last failure by
-    # PaymentFailed. Only a failure with another attempt ahead is told here.
-    if p.succeeded or p.next_attempt_on is None:
-        return None
-    facts: Facts = {
-        "order_number": p.order_number,
-        "attempt": p.attempt,
-        "reason": p.reason,
-        "next_attempt_on": p.next_attempt_on,
-        "amount_cents": _cents(p.amount_cents),
-    }
-    return Template.AUTOMATIC_RENEWAL_RETRY, p.holder, facts

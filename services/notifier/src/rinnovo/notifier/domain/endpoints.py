@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from rinnovo.notifier.domain.egress import EgressPolicy, ForbiddenDestination
 from rinnovo.runtime.errors import Invalid
 
 ALL = "*"
@@ -44,6 +45,17 @@ def check_url(url: str, allow_plain_http: bool) -> str:
     if parts.scheme == "http" and not (allow_plain_http or _loopback(host)):
         raise InvalidEndpoint("url", "must use https")
     return url
+
+
+def check_destination(url: str, allow_plain_http: bool, egress: EgressPolicy) -> str:
+    """A URL an endpoint may be registered with: well formed, reaching a public address
+    (``egress``), and over https unless plain http is allowed (``check_url``)."""
+    check_url(url, allow_plain_http=True)  # well-formed first, then where it goes
+    try:
+        egress.check_url(url)
+    except ForbiddenDestination as exc:
+        raise InvalidEndpoint("url", f"must reach a public address: {exc}") from exc
+    return check_url(url, allow_plain_http)
 
 
 def check_events(events: list[str], known: set[str]) -> tuple[str, ...]:

@@ -6,6 +6,8 @@ from datetime import date, datetime
 from enum import Enum, StrEnum
 from typing import Any
 
+from rinnovo.contracts.orders import Holder
+
 
 class Template(StrEnum):
     """Every message the notifier sends; each has a subject, a text and an HTML template per
@@ -24,6 +26,12 @@ class Template(StrEnum):
     SERVICE_DEACTIVATED = "service_deactivated"
     STORAGE_THRESHOLD = "storage_threshold"
     ORDER_CANCELLED = "order_cancelled"
+
+
+Facts = dict[str, Any]
+"""What a template shows, by name."""
+Composed = tuple["Template", Holder, Facts]
+"""An event's message before its recipient is checked: template, holder and facts."""
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,6 @@ from typing import Annotated, Literal, TypeVar
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AfterValidator
 
-from rinnovo.notifier.adapters.repositories import Search
-from rinnovo.notifier.domain.egress import EgressPolicy, ForbiddenDestination
-from rinnovo.notifier.domain.endpoints import InvalidEndpoint, check_url
 from rinnovo.notifier.entrypoints.schemas import (
     AdminNotificationDetailOut,
     AdminNotificationOut,
@@ -22,7 +19,19 @@ from rinnovo.notifier.entrypoints.schemas import (
     NotificationOut,
     RegisteredEndpointOut,
 )
-from rinnovo.notifier.handlers import NotifierApp
+from rinnovo.notifier.service_layer.context import Context
+from rinnovo.notifier.service_layer.endpoints import (
+    list_endpoints,
+    register_endpoint,
+    remove_endpoint,
+)
+from rinnovo.notifier.service_layer.history import (
+    customer_history,
+    customer_notification,
+    notification,
+    search_notifications,
+)
+from rinnovo.notifier.service_layer.ports import Search
 from rinnovo.runtime.auth import Auth, Principal
 from rinnovo.runtime.problems import COMMON_RESPONSES
 
@@ -49,7 +58,7 @@ Before = Annotated[
 ]
 
 
-def customer_router(app: NotifierApp, auth: Auth) -> APIRouter:
+def customer_router(ctx: Context, auth: Auth) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["customer area"], responses=ERRORS)
     Customer = Annotated[Principal, Depends(auth.customer)]
 
@@ -57,27 +66,18 @@ def customer_router(app: NotifierApp, auth: Auth) -> APIRouter:
     async def history(
         me: Customer, before: Before = None, limit: Limit = 50
     ) -> list[NotificationOut]:
-        found = await app.customer_history(me.subject, before, limit)
+        found = await customer_history(ctx, me.subject, before, limit)
         return [NotificationOut.of(n) for n in found]
 
     @router.get("/notifications/{notification_id}", summary="One of my messages, with its text")
     async def one(notification_id: str, me: Customer) -> NotificationDetailOut:
-        found = await app.customer_notification(me.subject, notification_id)
+        found = await customer_notification(ctx, me.subject, notification_id)
         return NotificationDetailOut.of(found)
 
     return router
 
 
-def check_destination(url: str, egress: EgressPolicy) -> None:
-    """Refuse (422) a URL that is malformed or names a non-public host, before anything else."""
-    check_url(url, allow_plain_http=True)  # well-formed first, then where it goes
-    try:
-        egress.check_url(url)
-    except ForbiddenDestination as exc:
-        raise InvalidEndpoint("url", f"must reach a public address: {exc}") from exc
-
-
-def admin_router(app: NotifierApp, auth: Auth, egress: EgressPolicy) -> APIRouter:
+def admin_router(ctx: Context, auth: Auth) -> APIRouter:
     router = APIRouter(prefix="/v1/admin", tags=["operators"], responses=ERRORS)
     Admin = Annotated[Principal, Depends(auth.admin)]
 
@@ -93,7 +93,8 @@ def admin_router(app: NotifierApp, auth: Auth, egress: EgressPolicy) -> APIRoute
         before: Before = None,
         limit: Limit = 50,
     ) -> list[AdminNotificationOut]:
-        found = await app.search(
+        found = await search_notifications(
+            ctx,
             Search(
                 customer_id=customer_id,
                 status=status,
@@ -103,7 +104,7 @@ def admin_router(app: NotifierApp, auth: Auth, egress: EgressPolicy) -> APIRoute
                 endpoint_id=endpoint_id,
                 before=before,
                 limit=limit,
-            )
+            ),
         )
         return [AdminNotificationOut.of(n) for n in found]
 
@@ -112,18 +113,19 @@ def admin_router(app: NotifierApp, auth: Auth, egress: EgressPolicy) -> APIRoute
         summary="One notification with its facts, content and every attempt",
     )
     async def one(notification_id: str, _: Admin) -> AdminNotificationDetailOut:
-        return AdminNotificationDetailOut.of(await app.notification(notification_id))
+        return AdminNotificationDetailOut.of(await notification(ctx, notification_id))
 
     @router.post("/webhooks", status_code=201, summary="Register an integrator's endpoint")
     async def register(body: EndpointIn, _: Admin, response: Response) -> RegisteredEndpointOut:
-        check_destination(body.url, egress)
-        endpoint = await app.register_endpoint(body.url, body.events, body.description, body.secret)
+        endpoint = await register_endpoint(
+            ctx, body.url, body.events, body.description, body.secret
+        )
         response.headers["Location"] = f"/v1/admin/webhooks/{endpoint.endpoint_id}"
         return RegisteredEndpointOut.of(endpoint)
 
     @router.get("/webhooks", summary="Registered endpoints (secrets are never shown again)")
     async def endpoints(_: Admin) -> list[EndpointOut]:
-        return [EndpointOut.of(e) for e in await app.list_endpoints()]
+        return [EndpointOut.of(e) for e in await list_endpoints(ctx)]
 
     @router.delete(
         "/webhooks/{endpoint_id}",
@@ -131,7 +133,7 @@ def admin_router(app: NotifierApp, auth: Auth, egress: EgressPolicy) -> APIRoute
         summary="Remove an endpoint: nothing more is sent to it, pending deliveries fail",
     )
     async def remove(endpoint_id: str, _: Admin) -> Response:
-        await app.remove_endpoint(endpoint_id)
+        await remove_endpoint(ctx, endpoint_id)
         return Response(status_code=204)
 
     return router

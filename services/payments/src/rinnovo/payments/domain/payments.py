@@ -145,6 +145,31 @@ class Payment:
             raise ValueError("a refund is of a positive amount")
         return replace(self, refunded_cents=self.refunded_cents + amount_cents)
 
+    def charge_due(self, now: datetime) -> bool:
+        """A charge of the stored method is to be made now."""
+        due = self.next_attempt_at
+        return due is not None and due <= now and self.charging is not None
+
+    def awaits_attempt(self, attempt: int) -> bool:
+        """Still waiting for the result of its ``attempt``-th charge, and nothing else."""
+        charging = self.charging
+        return (
+            self.status is PaymentStatus.PENDING
+            and charging is not None
+            and charging.attempts == attempt - 1
+            and charging.in_flight is None
+        )
+
+    def charge_in_flight(self, reference: str | None) -> bool:
+        """The provider is still processing the charge it knows as ``reference``."""
+        in_flight = self.charging.in_flight if self.charging else None
+        return in_flight is not None and in_flight == reference
+
+    def charge_counted(self, attempt: int) -> "Payment":
+        """The ``attempt``-th charge has a result: no longer in flight."""
+        charging = replace(self.charging or Charging(), attempts=attempt, in_flight=None)
+        return replace(self, charging=charging)
+
     def charge_started(self, reference: str) -> "Payment":
         charging = self.charging or Charging()
         return replace(

@@ -2,7 +2,7 @@
 glance: each credit registered, sent to review (and why), or seen in an earlier import; each
 other entry ignored (and why)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -144,7 +144,44 @@ class ImportResult:
         """Everything but the entries: what the log keeps."""
         return {k: v for k, v in vars(self).items() if k != "entries"}
 
-    def record(self) -> dict[str, Any]:
+    def record(self, at: datetime, by: str) -> "ImportRecord":
         """What the statement's record keeps of its first import."""
-        skipped = {"statement_id", "first_import", "already_imported"}
-        return {k: v for k, v in self.counts().items() if k not in skipped}
+        return ImportRecord(
+            statement_id=self.statement_id,
+            format=self.format,
+            imported_at=at,
+            imported_by=by,
+            credits=self.credits,
+            registered=self.registered,
+            reviews_opened=self.reviews_opened,
+            ignored=self.ignored,
+        )
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    """Each statement imported: who, when, and what it did the first time."""
+
+    statement_id: str
+    format: str
+    imported_at: datetime
+    imported_by: str
+    credits: int
+    registered: int
+    reviews_opened: int
+    ignored: int
+
+
+@dataclass(frozen=True)
+class BankCredit:
+    """A credit as imported, by the bank's reference: recorded before it is decided, so a
+    file imported again, or after a crash half-way, decides each credit once."""
+
+    statement_id: str
+    entry: BankEntry
+    imported_at: datetime
+    outcome: str = ""
+    """What it became (``EntryResult.stored_outcome``); empty until decided."""
+
+    def decided(self, outcome: str) -> "BankCredit":
+        return replace(self, outcome=outcome)

@@ -22,8 +22,18 @@ from rinnovo.payments.entrypoints.schemas import (
     StoredMethodIn,
     StoredMethodOut,
 )
-from rinnovo.payments.handlers import PaymentsApp
 from rinnovo.payments.methods.base import BadCallback
+from rinnovo.payments.service_layer.callbacks import provider_callback
+from rinnovo.payments.service_layer.context import Context
+from rinnovo.payments.service_layer.instructions import (
+    checkout_url,
+    offered_methods,
+    payment_of_order,
+    payments_of,
+)
+from rinnovo.payments.service_layer.reconciliation import import_statement as reconcile
+from rinnovo.payments.service_layer.reviews import resolve_review, review_items
+from rinnovo.payments.service_layer.stored_methods import store_method, stored_methods_of
 from rinnovo.runtime.auth import Auth, Principal
 from rinnovo.runtime.problems import COMMON_RESPONSES, Problem
 
@@ -64,21 +74,21 @@ def read_statement(formats: StatementFormats, data: bytes, content_type: str) ->
         raise Problem(422, "Invalid statement", str(exc)[:2000], errors=errors) from exc
 
 
-def customer_router(app: PaymentsApp, auth: Auth) -> APIRouter:
+def customer_router(ctx: Context, auth: Auth) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["customer area"], responses=ERRORS)
     Customer = Annotated[Principal, Depends(auth.customer)]
 
     @router.get("/payments", summary="My payments (of one order), with how to pay them")
     async def my_payments(me: Customer, order_id: str | None = None) -> list[PaymentOut]:
-        return [PaymentOut.of(p) for p in await app.payments_of(me.subject, order_id)]
+        return [PaymentOut.of(p) for p in await payments_of(ctx, me.subject, order_id)]
 
     @router.get("/payment-methods", summary="How one can pay, and how long registration takes")
     async def methods(me: Customer) -> list[MethodOut]:
-        return [MethodOut.of(m) for m in app.offered_methods()]
+        return [MethodOut.of(m) for m in offered_methods(ctx)]
 
     @router.get("/stored-methods", summary="My stored card or SEPA mandate")
     async def my_stored(me: Customer) -> list[StoredMethodOut]:
-        return [StoredMethodOut.of(s) for s in await app.stored_methods_of(me.subject)]
+        return [StoredMethodOut.of(s) for s in await stored_methods_of(ctx, me.subject)]
 
     @router.put(
         "/stored-methods/{method}",
@@ -88,12 +98,13 @@ def customer_router(app: PaymentsApp, auth: Auth) -> APIRouter:
     )
     async def store(method: str, body: StoredMethodIn, me: Customer) -> StoredMethodOut:
         details = body.model_dump()
-        return StoredMethodOut.of(await app.store_method(me.subject, method, details, me.subject))
+        stored = await store_method(ctx, me.subject, method, details, me.subject)
+        return StoredMethodOut.of(stored)
 
     return router
 
 
-def public_router(app: PaymentsApp) -> APIRouter:
+def public_router(ctx: Context) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["payment pages and providers"], responses=ERRORS)
 
     @router.get(
@@ -103,7 +114,7 @@ def public_router(app: PaymentsApp) -> APIRouter:
         response_class=RedirectResponse,
     )
     async def checkout(payment_id: str) -> RedirectResponse:
-        url = await app.checkout_url(payment_id)
+        url = await checkout_url(ctx, payment_id)
         return RedirectResponse(url, status_code=303)
 
     @router.post(
@@ -119,7 +130,7 @@ def public_router(app: PaymentsApp) -> APIRouter:
         if len(body) > MAX_CALLBACK_BYTES:
             raise Problem(413, "Too large")
         try:
-            outcome = await app.provider_callback(provider, body, request.headers)
+            outcome = await provider_callback(ctx, provider, body, request.headers)
         except BadCallback as exc:
             client = request.client.host if request.client else None
             log.warning("callback refused", provider=provider, reason=str(exc), client=client)
@@ -129,7 +140,7 @@ def public_router(app: PaymentsApp) -> APIRouter:
     return router
 
 
-def admin_router(app: PaymentsApp, auth: Auth, formats: StatementFormats) -> APIRouter:
+def admin_router(ctx: Context, auth: Auth, formats: StatementFormats) -> APIRouter:
     router = APIRouter(prefix="/v1/admin", tags=["operators"], responses=ERRORS)
     Admin = Annotated[Principal, Depends(auth.admin)]
 
@@ -152,7 +163,7 @@ def admin_router(app: PaymentsApp, auth: Auth, formats: StatementFormats) -> API
         if len(data) > MAX_STATEMENT_BYTES:
             raise Problem(413, "Too large", f"at most {MAX_STATEMENT_BYTES} bytes")
         statement = read_statement(formats, data, request.headers.get("content-type", ""))
-        result = await app.import_statement(statement, me.subject)
+        result = await reconcile(ctx, statement, me.subject)
         log.info("statement imported", **result.counts())
         return ImportOut.of(result)
 
@@ -161,21 +172,18 @@ def admin_router(app: PaymentsApp, auth: Auth, formats: StatementFormats) -> API
         _: Admin, status: Annotated[Literal["open", "resolved", "all"], Query()] = "open"
     ) -> list[ReviewOut]:
         wanted = None if status == "all" else ReviewStatus(status)
-        return [ReviewOut.of(r) for r in await app.review_items(wanted)]
+        return [ReviewOut.of(r) for r in await review_items(ctx, wanted)]
 
     @router.post("/reviews/{review_id}/resolve", summary="Register, refund or dismiss")
     async def resolve(review_id: str, body: ResolveIn, me: Admin) -> ReviewOut:
-        item = await app.resolve_review(
-            review_id, Action(body.action), me.subject, body.note, body.order_number
+        item = await resolve_review(
+            ctx, review_id, Action(body.action), me.subject, body.note, body.order_number
         )
         return ReviewOut.of(item)
 
     @router.get("/payments", summary="The payment of an order, by its number")
     async def payment(_: Admin, order_number: str) -> PaymentOut:
-        found = await app.payments.by_order_number(order_number)
-        if found is None:
-            raise Problem(404, "Not found", f"no payment of order {order_number}")
-        return PaymentOut.of(found.value)
+        return PaymentOut.of(await payment_of_order(ctx, order_number))
 
     @router.put(
         "/customers/{customer_id}/stored-methods/{method}",
@@ -185,6 +193,7 @@ def admin_router(app: PaymentsApp, auth: Auth, formats: StatementFormats) -> API
         customer_id: str, method: str, body: StoredMethodIn, me: Admin
     ) -> StoredMethodOut:
         details = body.model_dump()
-        return StoredMethodOut.of(await app.store_method(customer_id, method, details, me.subject))
+        stored = await store_method(ctx, customer_id, method, details, me.subject)
+        return StoredMethodOut.of(stored)
 
     return router

@@ -11,12 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from rinnovo.payments.domain.payments import Checkout, Holder, Instructions, Payment
-
-if TYPE_CHECKING:
-    from rinnovo.payments.adapters.stripe_gateway import StripeGateway
 
 METHODS_GROUP = "rinnovo.payments.methods"
 
@@ -127,6 +124,21 @@ class ConfirmedByProvider(Protocol):
     provider: CallbackProvider
 
 
+class ProviderGateway(CallbackProvider, Protocol):
+    """A payment provider's API as the methods built on it use it (Stripe's adapter is one):
+    hosted checkout, off-session charges, refunds and signed callbacks."""
+
+    async def create_checkout(
+        self, payment: Payment, method_types: list[str], idempotency_key: str
+    ) -> Checkout: ...
+
+    async def charge(
+        self, payment: Payment, stored: StoredMethod, method_type: str, idempotency_key: str
+    ) -> ChargeResult: ...
+
+    async def refund(self, reference: str, amount_cents: int, idempotency_key: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class MethodContext:
     """What the service gives plugins to build themselves with."""
@@ -136,8 +148,8 @@ class MethodContext:
     bic: str
     postal_account: str
     public_base_url: str
-    stripe: "Callable[[], StripeGateway]"
-    """The Stripe client, built on first use and shared (card, PayPal, SEPA use one account)."""
+    stripe: Callable[[], ProviderGateway]
+    """Stripe, built on first use and shared (card, PayPal, SEPA use one account)."""
 
 
 @runtime_checkable

@@ -2,23 +2,23 @@
 and the stored card or SEPA direct-debit mandate that automatic renewal charges."""
 
 from rinnovo.contracts.payments import InstructionsKind
-from rinnovo.payments.adapters.stripe_gateway import StripeGateway
 from rinnovo.payments.domain.payments import Checkout, Instructions, Payment
 from rinnovo.payments.methods.base import (
     ChargeResult,
     MethodContext,
     PaymentMethod,
     PaymentRequest,
+    ProviderGateway,
     StoredMethod,
 )
 
 
 class _Stripe:
-    def __init__(self, gateway: StripeGateway) -> None:
+    def __init__(self, gateway: ProviderGateway) -> None:
         self.gateway = gateway
 
     @property
-    def provider(self) -> StripeGateway:
+    def provider(self) -> ProviderGateway:
         return self.gateway
 
     async def refund(self, reference: str, amount_cents: int, idempotency_key: str) -> str:
@@ -31,7 +31,7 @@ class HostedCheckoutMethod(_Stripe):
 
     method_types: list[str]
 
-    def __init__(self, name: str, gateway: StripeGateway, method_types: list[str]) -> None:
+    def __init__(self, name: str, gateway: ProviderGateway, method_types: list[str]) -> None:
         super().__init__(gateway)
         self.name = name
         self.method_types = method_types
@@ -53,7 +53,7 @@ class HostedCheckoutMethod(_Stripe):
 class Card(HostedCheckoutMethod):
     """Card on the hosted page; also the stored card charged by automatic renewal."""
 
-    def __init__(self, gateway: StripeGateway) -> None:
+    def __init__(self, gateway: ProviderGateway) -> None:
         super().__init__("card", gateway, ["card"])
 
     async def charge(

@@ -1,5 +1,5 @@
 """One sample event per message variant, fixed to the last byte: the inputs of the golden
-files (``tests/golden``) and a way to preview every template in every language."""
+files (the notifier's ``tests/golden``) and a way to preview every template in every language."""
 
 import uuid
 from dataclasses import dataclass
@@ -382,3 +382,8 @@ def samples(locale: str) -> list[Sample]:
             known(OrderKind.RENEWAL),
         ),
     ]
+
+
+def sample(name: str, locale: str = "it") -> Event:
+    """The event of one message variant (``order_confirmed-bank_transfer``, ...)."""
+    return next(s.event for s in samples(locale) if s.name == name)

@@ -1,18 +1,19 @@
 """Scheduled work: automatic-renewal charges that are due, and interrupted resolutions.
 
 Due charges are found through the indexed ``next_attempt_at`` every write of a payment sets,
-so a sweep costs what is due, not what exists. Each is claimed with ``find_one_and_update``
-(other replicas skip it while the claim lasts) before the provider is called; the write of
-the result releases the claim. A claim that lapses (a crash) makes the same attempt again,
-with the same idempotency key, so the customer is never charged twice.
+so a sweep costs what is due, not what exists. Each is claimed through the runtime's
+scheduled work (other replicas skip it while the claim lasts) before the provider is
+called; the write of the result releases the claim. A claim that lapses (a crash) makes the
+same attempt again, with the same idempotency key, so the customer is never charged twice.
 """
 
 from datetime import timedelta
 
 import structlog
 
-from rinnovo.payments.handlers import PaymentsApp
 from rinnovo.payments.methods.base import ProviderUnavailable
+from rinnovo.payments.service_layer import charges, reviews
+from rinnovo.payments.service_layer.context import Context
 from rinnovo.runtime.sweeps import SweepLoop
 
 log = structlog.get_logger(__name__)
@@ -21,13 +22,13 @@ log = structlog.get_logger(__name__)
 class ChargeScheduler:
     def __init__(
         self,
-        app: PaymentsApp,
+        ctx: Context,
         *,
         interval_seconds: float = 1.0,
         lease: timedelta = timedelta(minutes=2),
         batch: int = 100,
     ) -> None:
-        self.app = app
+        self.ctx = ctx
         self.lease = lease
         self.batch = batch
         self._loop = SweepLoop(
@@ -37,19 +38,19 @@ class ChargeScheduler:
         self.wake = self._loop.wake
 
     async def sweep(self) -> int:
-        now = self.app.clock.now()
+        now = self.ctx.now()
         handled = 0
         while handled < self.batch:
-            payment_id = await self.app.payments.claim_due(now, self.lease)
-            if payment_id is None:
+            claimed = await self.ctx.payments.claim_next(now, self.lease)
+            if claimed is None:
                 break
             handled += 1
             try:
-                await self.app.charge_due(payment_id)
+                await charges.charge_due(self.ctx, claimed)
             except ProviderUnavailable as exc:
                 # Left claimed: the same attempt is made when the claim lapses.
                 log.warning(
-                    "provider unavailable; charge postponed", payment=payment_id, error=str(exc)
+                    "provider unavailable; charge postponed", payment=claimed.id, error=str(exc)
                 )
-        await self.app.finish_resolutions(now)
+        await reviews.finish_resolutions(self.ctx, now)
         return handled

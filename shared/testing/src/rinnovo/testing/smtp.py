@@ -1,5 +1,5 @@
 """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives: for the
-notifier's own tests and the cross-service ones (needs the dev dependency aiosmtpd)."""
+notifier's own tests, the cross-service ones and the benchmarks."""
 
 import asyncio
 import email

@@ -15,16 +15,18 @@ N ?= 10
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup run test unit integration e2e faults-soak lint format contracts servers clean-data bench bench-quick chromium browser portal-screenshots
+.PHONY: help setup run test unit integration e2e cluster-test deploy-check faults-soak lint format contracts servers clean-data bench bench-quick chromium browser portal-screenshots
 
 help:
 	@echo "make run        set up and run the whole system on local Kafka + FerretDB"
 	@echo "                (REGISTRY=1: also a local schema registry, Apicurio Registry)"
 	@echo "make test       set up and run every test (unit, contract, integration)"
 	@echo "make unit       only the tests that need no server"
-	@echo "make e2e        only the whole-system journeys and fault tests (tests/e2e)"
+	@echo "make e2e        only the whole-system journeys and fault tests (tests/e2e, tests/cluster)"
 	@echo "make faults-soak N=10   the fault tests N times in a row; how many passed"
 	@echo "make browser    only the portal's tests in Chromium (tests/browser)"
+	@echo "make cluster-test  the scale-out run: 3 Kafka brokers, service replicas, faults"
+	@echo "make deploy-check  the image, compose and Kubernetes manifests against the code"
 	@echo "make lint       ruff and mypy"
 	@echo "make contracts  export JSON Schemas and AsyncAPI documents, publish compatible versions"
 	@echo "make servers    install the local Kafka, FerretDB and schema registry (done on demand anyway)"
@@ -64,7 +66,14 @@ integration: setup servers
 	$(UV) run pytest -m integration $(PYTEST_ARGS)
 
 e2e: setup servers
-	$(UV) run pytest -m e2e $(PYTEST_ARGS)
+	$(UV) run pytest -m "e2e or cluster" $(PYTEST_ARGS)
+
+# The scale-out run prints its account (-s): renewals, milestones, kills, restarts, time.
+cluster-test: setup servers
+	$(UV) run pytest tests/cluster -s $(PYTEST_ARGS)
+
+deploy-check: setup
+	$(UV) run pytest tests/deploy $(PYTEST_ARGS)
 
 # Not part of CI: a flaky fault test shows itself only over many runs.
 faults-soak: setup servers

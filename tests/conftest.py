@@ -2,7 +2,7 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from pymongo import AsyncMongoClient
 
 from rinnovo.devstack.stack import LocalStack
+from rinnovo.notifier.testing import SmtpServer
 from rinnovo.runtime.settings import InfraSettings
 
 pytest_plugins = ["rinnovo.devstack.pytest_plugin"]
@@ -23,6 +24,15 @@ def infra(local_stack: LocalStack) -> InfraSettings:
         mongodb_url=local_stack.mongodb_url,
         kafka_topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
     )
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on a free port that keeps every e-mail it accepts."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

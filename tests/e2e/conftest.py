@@ -22,14 +22,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 async def system(
     local_stack: LocalStack, smtp: SmtpServer, tmp_path: Path
 ) -> AsyncIterator[System]:

@@ -279,11 +279,13 @@ async def running_system(
     *,
     portal: Mapping[str, str] | None = None,
     kafka_user: str | None = None,
+    replicas: Mapping[str, int] | None = None,
 ) -> AsyncIterator[System]:
     """The four services as processes with topics, databases and groups of their own, ready
     and knowing the catalog; with ``portal`` (its settings), the portal in front of them; on
     a broker with SASL, each service logs in as ``kafka_user`` and the test's own clients as
-    ``OBSERVER``. Afterwards every event published is checked against the contracts."""
+    ``OBSERVER``; ``replicas``: more than one process of some services, in one group.
+    Afterwards every event published is checked against the contracts."""
     run = uuid.uuid4().hex[:8]
     prefix = f"e{run}."
     databases = {name: f"e2e_{run}_{name}" for name in BACKEND}
@@ -303,7 +305,7 @@ async def running_system(
             "RINNOVO_PAYMENTS_STRIPE_WEBHOOK_SECRET": webhook_secret,
             "RINNOVO_NOTIFIER_SMTP_PORT": str(smtp.port),
         }
-        processes = ServiceProcesses(env, log_dir, names)
+        processes = ServiceProcesses(env, log_dir, names, replicas=replicas)
         processes.env["RINNOVO_PAYMENTS_PUBLIC_BASE_URL"] = processes.url("payments")
         if portal is not None:
             processes.env |= {

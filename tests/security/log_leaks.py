@@ -6,17 +6,14 @@ per process, as in a service): its stderr is the log to search.
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from rinnovo.notifier.adapters.repositories import Claimed
 from rinnovo.notifier.channels.webhook import WebhookChannel
-from rinnovo.notifier.deliverer import Deliverer
-from rinnovo.notifier.domain.delivery import RetryPolicy
 from rinnovo.notifier.domain.egress import EgressPolicy
 from rinnovo.notifier.domain.endpoints import Endpoint
 from rinnovo.notifier.domain.notifications import Audience, Notification, Target
@@ -25,6 +22,7 @@ from rinnovo.runtime.clock import FixedClock, SystemClock
 from rinnovo.runtime.logging import configure_logging
 from rinnovo.runtime.service import ServiceRuntime
 from rinnovo.runtime.settings import ServiceSettings
+from rinnovo.testing.notifier import in_memory
 
 SECRET = "whsec-leak-canary-0f1e2d3c4b5a6978"
 NAME = "Ermenegilda Canarino"
@@ -61,29 +59,19 @@ async def failing_request() -> str:
     return token
 
 
-class Directory:
-    endpoint = Endpoint("e1", "https://hooks.example.it/x", SECRET, ("*",), "", True, AT)
-
-    async def get(self, endpoint_id: str) -> Endpoint | None:
-        return self.endpoint
-
-    async def subscribed_to(self, template: str) -> list[Endpoint]:
-        return [self.endpoint]
-
-
-class Recorded:
-    async def record(self, claimed: Any, after: Any, events: Any) -> None:
-        return None
-
-
 def explode(request: httpx.Request) -> httpx.Response:
     raise RuntimeError("the receiver's connection broke in an unexpected way")
 
 
 async def failing_webhook() -> None:
-    """A webhook attempt whose channel fails unexpectedly, holding the secret and the body."""
-    channel = WebhookChannel(Directory(), 5.0, EgressPolicy())
-    channel._client = httpx.AsyncClient(transport=httpx.MockTransport(explode))
+    """A webhook attempt whose channel fails unexpectedly, holding the secret and the body,
+    through the notifier's own delivery use case."""
+    notifier = in_memory(FixedClock(AT), email=None)  # type: ignore[arg-type]
+    endpoint = Endpoint("e1", "https://hooks.example.it/x", SECRET, ("*",), "", True, AT)
+    await notifier.ctx.endpoints.add(endpoint)
+    channel = WebhookChannel(
+        notifier.ctx.endpoints, 5.0, EgressPolicy(), httpx.MockTransport(explode)
+    )
     body = json.dumps({"customer": {"name": NAME, "email": EMAIL}})
     notification = Notification(
         notification_id="n-1",
@@ -93,7 +81,7 @@ async def failing_webhook() -> None:
         customer_id="c-1",
         locale="it",
         requested_locale="it",
-        target=Target("e1", Directory.endpoint.url, Audience.INTEGRATOR),
+        target=Target("e1", endpoint.url, Audience.INTEGRATOR),
         recipient_name=NAME,
         cause_event_id="ev-1",
         cause_type="orders.order.placed",
@@ -103,17 +91,10 @@ async def failing_webhook() -> None:
         facts={"holder": {"name": NAME, "email": EMAIL}},
         content={"body": body},
         created_at=AT,
-        attempts=1,
+        next_attempt_at=AT,
     )
-    deliverer = Deliverer(
-        Recorded(),  # type: ignore[arg-type]
-        {"webhook": channel},
-        FixedClock(AT),
-        RetryPolicy(timedelta(seconds=1), timedelta(seconds=2), 3),
-        lease=timedelta(minutes=5),
-        poll_seconds=1.0,
-    )
-    await deliverer.attempt(Claimed(notification, 1))
+    await notifier.ctx.notifications.create(notification.notification_id, notification)
+    assert await notifier.deliverer(webhook=channel).deliver_due("webhook") == 1
     await channel.close()
 
 

@@ -1,7 +1,7 @@
 """``rinnovo-devstack``: run the local Kafka + MongoDB-wire stack for development.
 
     rinnovo-devstack up [--kafka-port N] [--mongo-port N] [--data-dir DIR] [--env-file FILE]
-                        [--registry] [-- COMMAND...]
+                        [--registry] [--kafka-brokers 3] [-- COMMAND...]
     rinnovo-devstack install
 
 ``up`` prints ``KAFKA_BOOTSTRAP_SERVERS=...`` and ``MONGODB_URL=...`` once both answer, then
@@ -33,6 +33,7 @@ from pathlib import Path
 from types import FrameType
 
 from rinnovo.devstack._paths import cache_dir, default_data_dir
+from rinnovo.devstack.cluster import ClusterShape
 from rinnovo.devstack.errors import DevStackError
 from rinnovo.devstack.ferretdb import ferretdb_version
 from rinnovo.devstack.kafka import kafka_version
@@ -71,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
         help=f"where data is kept between runs (default: {default_data_dir()})",
     )
     up.add_argument("--reset", action="store_true", help="delete the data dir first")
+    up.add_argument(
+        "--kafka-brokers",
+        type=int,
+        default=1,
+        help="3 or more: a Kafka cluster (6 partitions, replication 3, min.insync.replicas 2)",
+    )
     up.add_argument(
         "--env-file", type=Path, default=None, help="also write the variables to this file"
     )
@@ -113,6 +120,7 @@ def _up(args: argparse.Namespace) -> int:
         ready_timeout=args.timeout,
         kafka_sasl_users={SASL_USER: secrets.token_urlsafe(24)} if args.kafka_sasl else None,
         registry=args.registry,
+        kafka_cluster=ClusterShape(brokers=args.kafka_brokers) if args.kafka_brokers > 1 else None,
     )
     started = time.monotonic()
     with stack:
@@ -127,7 +135,8 @@ def _up(args: argparse.Namespace) -> int:
             time.monotonic() - started,
             data_dir,
         )
-        servers = [s for s in (stack.kafka, stack.ferretdb, stack.registry) if s is not None]
+        nodes = list(stack.cluster.nodes.values()) if stack.cluster is not None else []
+        servers = [s for s in (stack.kafka, stack.ferretdb, stack.registry, *nodes) if s]
         command = args.command[1:] if args.command[:1] == ["--"] else args.command
         env = {DEV_MODE_ENV: "true", **os.environ, **variables}
         child = subprocess.Popen(command, env=env) if command else None

@@ -106,8 +106,13 @@ class KafkaServer(ManagedServer):
         properties: Mapping[str, str] | None = None,
         stop_timeout: float = 30.0,
         sasl_users: Mapping[str, str] | None = None,
+        node_id: int = NODE_ID,
+        cluster_id: str | None = None,
     ) -> None:
         super().__init__(data_dir, port=port, host=host, stop_timeout=stop_timeout)
+        self.node_id = node_id
+        self.cluster_id = cluster_id
+        """Shared by every node of a cluster (:mod:`rinnovo.devstack.cluster`); new if None."""
         self._controller_port = controller_port
         self.heap = heap
         self.extra_properties = dict(properties or {})
@@ -170,8 +175,8 @@ class KafkaServer(ManagedServer):
         host, port, cport = self.host, self.port, self.controller_port
         props = {
             "process.roles": "broker,controller",
-            "node.id": str(NODE_ID),
-            "controller.quorum.voters": f"{NODE_ID}@{host}:{cport}",
+            "node.id": str(self.node_id),
+            "controller.quorum.voters": f"{self.node_id}@{host}:{cport}",
             "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{cport}",
             "advertised.listeners": f"PLAINTEXT://{host}:{port}",
             "controller.listener.names": "CONTROLLER",
@@ -256,7 +261,7 @@ class KafkaServer(ManagedServer):
                     "format",
                     "--ignore-formatted",
                     # One id in 64 starts with "-": as a separate word it reads as an option.
-                    f"--cluster-id={_new_cluster_id()}",
+                    f"--cluster-id={self.cluster_id or _new_cluster_id()}",
                     "--config",
                     str(self.properties_file),
                     *(
@@ -276,7 +281,7 @@ class KafkaServer(ManagedServer):
         )
         brokers = [broker.get("node_id") for broker in info.get("brokers", [])]
         controller = info.get("controller_id")
-        if NODE_ID not in brokers or controller in (None, -1):
+        if self.node_id not in brokers or controller in (None, -1):
             raise DevStackError(f"cluster not ready yet: brokers={brokers} controller={controller}")
 
 

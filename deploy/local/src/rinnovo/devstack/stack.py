@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
+from rinnovo.devstack.cluster import ClusterShape, KafkaCluster
 from rinnovo.devstack.errors import DevStackError
 from rinnovo.devstack.ferretdb import FerretDBServer, install_ferretdb
 from rinnovo.devstack.kafka import KafkaServer, install_kafka
@@ -50,6 +51,10 @@ class LocalStack:
 
     ``registry=True`` also gives a schema registry (``SCHEMA_REGISTRY_URL`` if set, else a
     local :class:`RegistryServer`, ``registry``).
+
+    ``kafka_cluster=ClusterShape()`` starts several Kafka nodes as one cluster instead of one
+    (``cluster`` is then their handle and ``kafka`` is None), and ``env()`` tells the
+    services the topics' partitions and replication.
     """
 
     def __init__(
@@ -62,6 +67,7 @@ class LocalStack:
         ready_timeout: float = 180.0,
         kafka_sasl_users: Mapping[str, str] | None = None,
         registry: bool = False,
+        kafka_cluster: ClusterShape | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
         self._wants_registry = registry
@@ -77,6 +83,8 @@ class LocalStack:
         self.data_dir: Path | None = None
         self.kafka: KafkaServer | None = None
         self.ferretdb: FerretDBServer | None = None
+        self.cluster_shape = kafka_cluster
+        self.cluster: KafkaCluster | None = None
         self._temporary = False
         self._lock_handle: IO[bytes] | None = None
 
@@ -84,6 +92,8 @@ class LocalStack:
     def kafka_bootstrap_servers(self) -> str:
         if self._external_kafka is not None:
             return self._external_kafka
+        if self.cluster is not None:
+            return self.cluster.bootstrap_servers
         if self.kafka is None:
             raise DevStackError("the local stack is not started")
         return self.kafka.bootstrap_servers
@@ -98,7 +108,8 @@ class LocalStack:
 
     def env(self) -> dict[str, str]:
         """The variables our services read to find the stack."""
-        env = {KAFKA_ENV: self.kafka_bootstrap_servers, MONGODB_ENV: self.mongodb_url}
+        shape = self.cluster.shape.env() if self.cluster is not None else {}
+        env = {KAFKA_ENV: self.kafka_bootstrap_servers, MONGODB_ENV: self.mongodb_url, **shape}
         registry = self._external_registry or (self.registry.url if self.registry else None)
         if self._wants_registry and registry:
             env[REGISTRY_ENV] = registry
@@ -122,7 +133,7 @@ class LocalStack:
 
     def start(self) -> None:
         """Start the local servers (both at once) and wait until each answers."""
-        if self.kafka is not None or self.ferretdb is not None:
+        if self.kafka is not None or self.ferretdb is not None or self.cluster is not None:
             return
         local_registry = self._wants_registry and self._external_registry is None
         if self._external_kafka and self._external_mongodb and not local_registry:
@@ -131,7 +142,10 @@ class LocalStack:
         self._open_data_dir()
         assert self.data_dir is not None
         try:
-            if self._external_kafka is None:
+            if self._external_kafka is None and self.cluster_shape is not None:
+                self.cluster = KafkaCluster(self.data_dir / "kafka-cluster", self.cluster_shape)
+                self.cluster.start()
+            elif self._external_kafka is None:
                 self.kafka = KafkaServer(
                     self.data_dir / "kafka",
                     port=self._kafka_port,
@@ -144,7 +158,7 @@ class LocalStack:
             if self._wants_registry and self._external_registry is None:
                 self.registry = RegistryServer(self.data_dir / "registry")
                 self.registry.start()
-            for server in (self.ferretdb, self.kafka, self.registry):
+            for server in (self.ferretdb, self.kafka, self.cluster, self.registry):
                 if server is not None:
                     server.wait_ready(self.ready_timeout)
         except BaseException:
@@ -153,7 +167,9 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop the local servers (concurrently) and release the data dir."""
-        servers = [s for s in (self.kafka, self.ferretdb, self.registry) if s is not None]
+        servers = [
+            s for s in (self.kafka, self.ferretdb, self.cluster, self.registry) if s is not None
+        ]
         try:
             if servers:
                 with ThreadPoolExecutor(max_workers=len(servers)) as pool:
@@ -163,6 +179,7 @@ class LocalStack:
             self.kafka = None
             self.ferretdb = None
             self.registry = None
+            self.cluster = None
             self._close_data_dir()
 
     def _open_data_dir(self) -> None:

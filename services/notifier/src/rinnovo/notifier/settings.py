@@ -49,6 +49,7 @@ class NotifierSettings(ServiceSettings):
         default_factory=list,
         description="Fernet keys that seal endpoints' signing secrets at rest: the first seals, "
         "each opens (rotation). Required outside development mode.",
+        json_schema_extra={"required_in_production": True},
     )
 
     retry_initial_seconds: float = Field(default=30.0, gt=0)

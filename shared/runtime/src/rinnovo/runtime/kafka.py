@@ -20,10 +20,15 @@ from rinnovo.runtime.producer import Message, RecordProducer
 from rinnovo.runtime.settings import InfraSettings
 
 
+def bootstrap_servers(infra: InfraSettings) -> list[str]:
+    """``KAFKA_BOOTSTRAP_SERVERS`` as a list: FastStream takes a string for one address."""
+    return [address.strip() for address in infra.kafka_bootstrap_servers.split(",") if address]
+
+
 def client_options(infra: InfraSettings) -> dict[str, Any]:
     """What every Kafka client of a service is given to reach the cluster and sign in."""
     return {
-        "bootstrap_servers": infra.kafka_bootstrap_servers,
+        "bootstrap_servers": bootstrap_servers(infra),
         **infra.kafka_security.client_options(),
     }
 
@@ -43,7 +48,7 @@ def make_broker(infra: InfraSettings, service: str, metrics: Metrics | None = No
     if metrics is not None:
         middlewares = (KafkaPrometheusMiddleware(registry=metrics.registry, app_name=service),)
     return KafkaBroker(
-        infra.kafka_bootstrap_servers,
+        bootstrap_servers(infra),
         client_id=f"rinnovo-{service}",
         security=infra.kafka_security.faststream(),
         ack_policy=AckPolicy.NACK_ON_ERROR,

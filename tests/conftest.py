@@ -10,8 +10,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from pymongo import AsyncMongoClient
 
 from rinnovo.devstack.stack import LocalStack
-from rinnovo.notifier.testing import SmtpServer
 from rinnovo.runtime.settings import InfraSettings
+from rinnovo.testing.smtp import SmtpServer
 
 pytest_plugins = ["rinnovo.devstack.pytest_plugin"]
 

@@ -7,7 +7,7 @@ import pytest
 
 from rinnovo.devstack.cluster import ClusterShape
 from rinnovo.devstack.stack import LocalStack
-from rinnovo.notifier.testing import SmtpServer
+from rinnovo.testing.smtp import SmtpServer
 from tests.e2e.system import System, running_system
 
 REPLICAS = {"orders": 2, "payments": 2, "notifier": 2}

@@ -8,6 +8,7 @@ from typing import Any, cast
 import pytest
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 from rinnovo.runtime.events import Record
 from rinnovo.runtime.metrics import Metrics
@@ -175,3 +176,22 @@ async def test_the_backlog_is_what_a_pass_found_waiting() -> None:
         await down.relay_once()
     assert metrics.outbox_backlog._value.get() == 1
     assert metrics.messages_published._value.get() == 3
+
+
+class HeldElsewhere:
+    """Another live replica holds the lease: every attempt to take it is refused."""
+
+    def __init__(self) -> None:
+        self.writes = 0
+
+    async def update_one(self, *_: Any, **__: Any) -> Written:
+        self.writes += 1
+        raise DuplicateKeyError("E11000 duplicate key error")
+
+
+async def test_a_lease_held_elsewhere_is_tried_again_only_a_third_of_it_later() -> None:
+    leases = HeldElsewhere()
+    lease = RelayLease(cast(AsyncCollection[dict[str, Any]], leases), "svc", seconds=60)
+    for _ in range(10):  # the relay woken by ten writes of this replica
+        assert not await lease.still_held()
+    assert leases.writes == 1

@@ -77,8 +77,6 @@ class BatchConsumer:
         self._subscriptions = {s.topic: s for s in subscriptions}
         self._dead_letters = dead_letters
         self._metrics = metrics
-        self.last: UnitOfWork | None = None
-        """The unit of work of the last batch (how many queries it took)."""
 
     @property
     def topics(self) -> list[str]:
@@ -116,7 +114,7 @@ class BatchConsumer:
     async def _batched(self, keys: Keyed) -> list[list[Consumed]]:
         """Run the keys together in one unit of work, write it; what to handle again alone.
         Raises (and writes nothing) if the database or the broker is away."""
-        uow = self.last = UnitOfWork()
+        uow = UnitOfWork()
         token = OPEN_BATCH.set(uow)
         try:
             failures = await asyncio.gather(*(self._run_key(uow, k, e) for k, e in keys.items()))

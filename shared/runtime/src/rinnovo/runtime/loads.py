@@ -24,8 +24,6 @@ class Loader:
         self._sent: dict[str, list[asyncio.Future[Any]]] = {}
         """Ids whose query is under way: asked again, they wait for its answer."""
         self._queries: set[asyncio.Task[None]] = set()
-        self.queries = 0
-        """Queries sent so far."""
 
     def load(self, id_: str) -> "asyncio.Future[Any]":
         """The aggregate with this id as the next query reads it (None if it does not exist)."""
@@ -47,7 +45,6 @@ class Loader:
         query.add_done_callback(self._queries.discard)
 
     async def _query(self, asked: dict[str, list["asyncio.Future[Any]"]]) -> None:
-        self.queries += 1
         try:
             found = await self._store.load(list(asked))
         except asyncio.CancelledError:

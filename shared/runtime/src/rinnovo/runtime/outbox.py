@@ -26,6 +26,8 @@ log = structlog.get_logger(__name__)
 
 OUTBOX = "outbox"
 PENDING = "outbox_pending"
+RETRY_SECONDS = 1.0
+"""After a failed pass (Kafka or the database away), the next one is tried this soon."""
 
 
 class Publisher(Protocol):
@@ -37,8 +39,10 @@ class Publisher(Protocol):
 class RelayLease:
     """One relay per service publishes at a time, so replicas never publish an event twice.
 
-    The holder renews the lease on every pass; if it dies, another replica takes over once
-    the lease runs out. Leases use the wall clock, never a service's (movable) clock.
+    The holder renews the lease once a third of it has gone by; if it dies, another replica
+    takes over once the lease runs out. A replica that found it held tries again only a
+    third of a lease later, not at each of its own writes. Leases use the wall clock, never
+    a service's (movable) clock.
     """
 
     def __init__(self, leases: AsyncCollection[dict[str, Any]], name: str, seconds: float) -> None:
@@ -47,12 +51,17 @@ class RelayLease:
         self._seconds = seconds
         self.owner = uuid.uuid4().hex
         self._held_until = 0.0
+        self._try_again_at = 0.0
 
     async def still_held(self) -> bool:
-        """Renew the lease if a third of it has gone by: called between documents, so a long
-        pass never outlives its lease (another replica would then publish the same events)."""
-        if time.monotonic() < self._held_until - 2 * self._seconds / 3:
+        """Renew the lease if a third of it has gone by: called before each publish, so a
+        long pass never outlives its lease (another replica would then publish the same
+        events)."""
+        now = time.monotonic()
+        if now < self._held_until - 2 * self._seconds / 3:
             return True
+        if now < self._try_again_at:
+            return False  # another replica held it a moment ago
         return await self.hold()
 
     async def hold(self) -> bool:
@@ -66,6 +75,7 @@ class RelayLease:
             )
         except DuplicateKeyError:
             self._held_until = 0.0
+            self._try_again_at = renewed_at + self._seconds / 3
             return False  # held by a live replica
         self._held_until = renewed_at + self._seconds
         return True
@@ -117,7 +127,7 @@ class OutboxRelay:
             except Exception:
                 # Kafka or the database is away: keep the events and try again later.
                 log.warning("outbox relay failed; retrying", exc_info=True)
-                await asyncio.sleep(self._poll_seconds * 5)
+                await asyncio.sleep(min(self._poll_seconds, RETRY_SECONDS))
             if self._filled_batch:
                 continue  # more may be pending right now
             # Otherwise wait for a write (or the poll, for other replicas' writes) rather

@@ -107,11 +107,6 @@ class UnitOfWork:
         finally:
             CURRENT.reset(token)
 
-    @property
-    def queries(self) -> int:
-        """Reads sent to the stores so far."""
-        return sum(loader.queries for loader in self._loaders.values())
-
     # -- reading ---------------------------------------------------------------------------
 
     def _scope(self) -> Scope:

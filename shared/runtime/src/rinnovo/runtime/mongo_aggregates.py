@@ -1,7 +1,7 @@
 """``Aggregates`` on MongoDB: one document per aggregate, written as ``aggregates`` lays it
 out (state fields, version, inbox, outbox), plus the schedule fields when it has one."""
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
@@ -22,10 +22,6 @@ from rinnovo.runtime.changes import (
 from rinnovo.runtime.outbox import OUTBOX
 
 T = TypeVar("T")
-
-Notice = Callable[[Sequence[tuple[str, datetime]]], Awaitable[None]]
-"""Told the new due instants of a call's writes before they are stored (an index of due
-work kept elsewhere, such as the orders agenda, notes them first)."""
 
 DUPLICATE_KEY = 11000
 
@@ -48,13 +44,11 @@ class MongoAggregates(Generic[T]):
         *,
         schedule: Schedule[T] | None = None,
         unique: Sequence[str] = (),
-        notice: Notice | None = None,
     ) -> None:
         self.collection = collection
         self.codec = codec
         self.schedule = schedule
         self.unique = tuple(unique)
-        self._notice = notice
 
     async def ensure_indexes(self) -> None:
         if self.schedule is not None:
@@ -116,7 +110,6 @@ class MongoAggregates(Generic[T]):
         lost: its caller tries again, as after any redelivery."""
         if not writes:
             return []
-        await self._note(writes)
         errors: dict[int, int] = {}
         try:
             result = await self.collection.bulk_write(
@@ -137,18 +130,6 @@ class MongoAggregates(Generic[T]):
             ids = [writes[i].id for i in sorted(taken)]
             raise Taken(ids[0], results=results, taken=ids)
         return results
-
-    async def _note(self, writes: Sequence[Write[T]]) -> None:
-        if self._notice is None:
-            return
-        noted = [(w.id, self._due(w.value)) for w in writes]
-        new = [
-            (id_, due)
-            for (id_, due), w in zip(noted, writes, strict=True)
-            if due is not None and due != (w.before.due_at if w.before else None)
-        ]
-        if new:
-            await self._notice(new)
 
     def _operation(self, w: Write[T]) -> InsertOne[dict[str, Any]] | UpdateOne:
         fields = self._fields(w.value)

@@ -7,11 +7,8 @@ layout (``recorded`` by the domain, laid out by ``adapters.layout``, shaped as
 scheduler is the real ``rinnovo.orders.entrypoints.scheduler.Scheduler`` over the real
 stores; its events leave through the real relay of a ``ServiceRuntime``.
 
-Each service is also noted in the orders agenda, as the repository's writes do.
-
-- Sweep with 0 due: ``Scheduler.sweep()`` wall time, repeated, per total. That is the
-  agenda's path; the full query on ``next_due_at`` (the scheduler's safety net, run at
-  start and every ``full_sweep_seconds``) is timed once per total beside it.
+- Sweep with 0 due: ``Scheduler.sweep()`` wall time (its range query on ``next_due_at``),
+  repeated, per total; the first sweep after loading is timed on its own beside it.
 - Due milestones/s: that many services each with one milestone due (the 30-day reminder),
   swept until none is left, until the relay has published every event.
 """
@@ -22,7 +19,6 @@ from datetime import UTC, date, datetime, timedelta
 from rinnovo.catalog.adapters.seed_file import read_seed
 from rinnovo.contracts.catalog import ProductPolicy
 from rinnovo.orders.adapters import layout
-from rinnovo.orders.adapters.agenda import Note
 from rinnovo.orders.bootstrap import OrdersSettings, compose
 from rinnovo.orders.domain.schedule import recorded
 from rinnovo.orders.domain.subscription import (
@@ -133,14 +129,12 @@ class Bench:
             await self.store(docs)
 
     async def store(self, docs: list[Json]) -> None:
-        due = layout.SERVICE_SCHEDULE.field
-        await self.stores.service_agenda.note_many(Note(doc["_id"], doc[due]) for doc in docs)
         await self.stores.services.collection.insert_many(docs, ordered=False)
 
     async def full_sweep_ms(self) -> float:
-        """The full query (nothing due), after which sweeps read the agenda."""
+        """The first sweep after loading (nothing due)."""
         started = time.perf_counter()
-        assert await self.scheduler.sweep_all(datetime.now(UTC)) == 0
+        assert await self.scheduler.sweep() == 0
         return (time.perf_counter() - started) * 1000
 
     async def empty_sweep_ms(self, times: int) -> list[float]:

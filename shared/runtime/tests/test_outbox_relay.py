@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
@@ -179,19 +180,29 @@ async def test_the_backlog_is_what_a_pass_found_waiting() -> None:
 
 
 class HeldElsewhere:
-    """Another live replica holds the lease: every attempt to take it is refused."""
+    """Another live replica holds the lease for ``seconds`` more: every attempt to take it is
+    refused."""
 
-    def __init__(self) -> None:
+    def __init__(self, seconds: float) -> None:
+        self.until = datetime.now(UTC) + timedelta(seconds=seconds)
         self.writes = 0
 
     async def update_one(self, *_: Any, **__: Any) -> Written:
         self.writes += 1
         raise DuplicateKeyError("E11000 duplicate key error")
 
+    async def find_one(self, *_: Any, **__: Any) -> dict[str, Any]:
+        return {"until": self.until}
 
-async def test_a_lease_held_elsewhere_is_tried_again_only_a_third_of_it_later() -> None:
-    leases = HeldElsewhere()
-    lease = RelayLease(cast(AsyncCollection[dict[str, Any]], leases), "svc", seconds=60)
+
+async def test_a_lease_held_elsewhere_is_tried_again_once_it_ends() -> None:
+    held = HeldElsewhere(seconds=30)
+    lease = RelayLease(cast(AsyncCollection[dict[str, Any]], held), "svc", seconds=60)
     for _ in range(10):  # the relay woken by ten writes of this replica
         assert not await lease.still_held()
-    assert leases.writes == 1
+    assert held.writes == 1
+    ended = HeldElsewhere(seconds=-1)  # its holder's lease has run out: tried at each pass
+    lease = RelayLease(cast(AsyncCollection[dict[str, Any]], ended), "svc", seconds=60)
+    for _ in range(3):
+        assert not await lease.still_held()
+    assert ended.writes == 3

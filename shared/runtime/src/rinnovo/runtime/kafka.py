@@ -113,6 +113,11 @@ class OutboxPublisher:
         )
 
 
+FETCH_WAIT_MS = 2000
+"""How long the broker holds an idle consumer's fetch: records arriving meanwhile are
+answered at once, so this costs no latency, only the requests of an idle consumer."""
+
+
 def consume_in_batches(
     broker: KafkaBroker,
     consumer: BatchConsumer,
@@ -137,6 +142,7 @@ def consume_in_batches(
         batch=True,
         max_records=batch_size,
         batch_timeout_ms=wait_ms,
+        fetch_max_wait_ms=FETCH_WAIT_MS,
         auto_offset_reset="earliest",
         decoder=records,
         include_in_schema=False,

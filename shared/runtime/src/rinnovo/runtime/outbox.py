@@ -40,8 +40,8 @@ class RelayLease:
     """One relay per service publishes at a time, so replicas never publish an event twice.
 
     The holder renews the lease once a third of it has gone by; if it dies, another replica
-    takes over once the lease runs out. A replica that found it held tries again only a
-    third of a lease later, not at each of its own writes. Leases use the wall clock, never
+    takes over once the lease runs out. A replica that found it held tries again only then,
+    not at each of its own writes. Leases use the wall clock, never
     a service's (movable) clock.
     """
 
@@ -73,10 +73,13 @@ class RelayLease:
                 {"$set": {"owner": self.owner, "until": now + timedelta(seconds=self._seconds)}},
                 upsert=True,
             )
-        except DuplicateKeyError:
+        except DuplicateKeyError:  # held by a live replica: try again once its lease ends
             self._held_until = 0.0
-            self._try_again_at = renewed_at + self._seconds / 3
-            return False  # held by a live replica
+            held = await self._leases.find_one({"_id": self._name}, {"until": 1})
+            ends = held["until"] if held else now
+            left = (ends.replace(tzinfo=UTC) - now).total_seconds()
+            self._try_again_at = renewed_at + min(max(left, 0.0), self._seconds)
+            return False
         self._held_until = renewed_at + self._seconds
         return True
 
@@ -89,7 +92,7 @@ class OutboxRelay:
         collections: Sequence[AsyncCollection[dict[str, Any]]],
         publisher: Publisher,
         metrics: Metrics,
-        poll_seconds: float = 0.2,
+        poll_seconds: float = 2.0,
         batch_size: int = 200,
         lease: RelayLease | None = None,
     ) -> None:

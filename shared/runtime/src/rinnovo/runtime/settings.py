@@ -42,7 +42,12 @@ class ServiceSettings(BaseSettings):
     http_port: int = Field(default=8000, ge=0, le=65535)
     log_level: str = "INFO"
     log_json: bool = True
-    outbox_poll_seconds: float = Field(default=0.2, gt=0)
+    outbox_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="The relay publishes at once what this process wrote; it looks for "
+        "other replicas' events this often.",
+    )
     outbox_lease_seconds: float = Field(
         default=10.0, gt=0, description="A dead replica's relay is taken over after this."
     )
@@ -57,7 +62,8 @@ class ServiceSettings(BaseSettings):
     consumer_wait_ms: int = Field(
         default=100,
         ge=1,
-        description="How long an idle consumer waits for records, then again before it looks.",
+        description="How long an idle consumer waits for records, then again before it looks "
+        "(a record arriving in the second wait is taken that much later).",
     )
     time_travel: bool = Field(
         default=False,

@@ -20,6 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from rinnovo.contracts import TopicSpec
 from rinnovo.runtime.auth import Auth, AuthSettings
 from rinnovo.runtime.clock import Clock, ShiftedClock
+from rinnovo.runtime.io_metrics import count_io
 from rinnovo.runtime.kafka import (
     BrokerPublisher,
     EventHandler,
@@ -54,7 +55,10 @@ class ServiceRuntime:
         self.clock = clock or service_clock(settings.time_travel)
         self.metrics = Metrics()
         self.mongo: AsyncMongoClient[Document] = AsyncMongoClient(
-            settings.infra.mongodb_url, tz_aware=True, connect=False
+            settings.infra.mongodb_url,
+            tz_aware=True,
+            connect=False,
+            event_listeners=count_io(self.metrics) if settings.io_metrics else [],
         )
         self.db: AsyncDatabase[Document] = self.mongo[settings.database or f"rinnovo_{name}"]
         self.broker = make_broker(settings.infra, name, self.metrics)

@@ -37,6 +37,10 @@ class ServiceSettings(BaseSettings):
         default=10.0, gt=0, description="A dead replica's relay is taken over after this."
     )
     consumer_group: str = Field(default="", description="Defaults to rinnovo-<name>.")
+    io_metrics: bool = Field(
+        default=False,
+        description="Count database commands and Kafka requests on /metrics (benchmarks).",
+    )
     time_travel: bool = Field(
         default=False,
         description="Demo and test deployments only: lets an admin move this service's clock.",

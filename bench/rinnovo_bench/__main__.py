@@ -20,6 +20,7 @@ from rinnovo_bench.common import Json, Options
 
 BENCHES = ("baselines", "hop", "scheduler", "api", "pipeline")
 RESULTS = Path(__file__).resolve().parent.parent / "results"
+PATCHES = Path(__file__).resolve().parents[2] / "deploy" / "local" / "ferretdb" / "patches"
 
 
 def machine() -> Json:
@@ -37,6 +38,7 @@ def machine() -> Json:
         "cpu": cpu,
         "free_g": memory.strip(),
         "loadavg_at_start": os.getloadavg(),
+        "ferretdb_patches": sorted(p.name for p in PATCHES.glob("*.patch")),
         "python": platform.python_version(),
     }
 
@@ -86,22 +88,31 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("figures are medians of at least 3 repetitions")
 
     started = datetime.now(UTC)
+    host = machine()  # the load average before the run, not after
     with (
         tempfile.TemporaryDirectory(prefix="rinnovo-bench-") as tmp,
         LocalStack(Path(tmp) / "stack") as stack,
     ):
+        servers = {
+            name: server.pid
+            for name, server in (("kafka", stack.kafka), ("ferretdb", stack.ferretdb))
+            if server is not None and server.pid is not None
+        }
         options = Options(
             quick=args.quick,
             repetitions=args.repetitions,
             kafka=stack.kafka_bootstrap_servers,
             mongodb=stack.mongodb_url,
+            servers=servers,
         )
         results = asyncio.run(run_all(options, args.only, Path(tmp) / "logs"))
+    host["loadavg_at_end"] = os.getloadavg()
+    host["servers_started"] = sorted(servers)  # else MONGODB_URL/KAFKA_BOOTSTRAP_SERVERS
     document: Json = {
         "started_at": started.isoformat(),
         "mode": "quick" if args.quick else "full",
         "repetitions": args.repetitions,
-        "machine": machine(),
+        "machine": host,
         "results": results,
     }
     args.out.mkdir(parents=True, exist_ok=True)

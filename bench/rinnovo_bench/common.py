@@ -6,7 +6,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -20,6 +20,8 @@ class Options:
     repetitions: int
     kafka: str
     mongodb: str
+    servers: dict[str, int] = field(default_factory=dict)
+    """Process ids of the servers the bench started (``kafka``, ``ferretdb``), for their CPU."""
 
     def pick(self, quick: int, full: int) -> int:
         return quick if self.quick else full

@@ -10,7 +10,7 @@ UV := $(UV_HOME)/bin/uv
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help setup run test unit integration e2e lint format contracts servers clean-data bench bench-quick
+.PHONY: help setup run test unit integration e2e lint format contracts servers clean-data bench bench-quick bench-fullquery
 
 help:
 	@echo "make run        set up and run the whole system on local Kafka + FerretDB"
@@ -21,6 +21,7 @@ help:
 	@echo "make contracts  export JSON Schemas and AsyncAPI documents"
 	@echo "make servers    install the local Kafka and FerretDB (done on demand anyway)"
 	@echo "make bench      benchmarks on the real servers (BENCH_ARGS=--quick for a smoke run)"
+	@echo "make bench-fullquery BEFORE=path/to/rinnovo-ferretdb   the scheduler's full query, that build vs this one"
 
 $(UV):
 	python3 -m venv "$(UV_HOME)"
@@ -66,6 +67,12 @@ bench: $(UV) servers
 
 bench-quick:
 	$(MAKE) bench BENCH_ARGS="--quick $(BENCH_ARGS)"
+
+# The scheduler's full query on the same stored services, served by another FerretDB build
+# (BEFORE=path to its rinnovo-ferretdb binary) and by this checkout's.
+bench-fullquery: $(UV) servers
+	$(UV) sync --frozen --group bench
+	PYTHONPATH=bench $(UV) run --no-sync python -m rinnovo_bench.fullquery --before "$(BEFORE)" $(BENCH_ARGS)
 
 clean-data:
 	rm -rf "$${RINNOVO_CACHE_DIR:-$$HOME/.cache/rinnovo}/data"

@@ -366,6 +366,10 @@ async def test_ranges_read_through_a_values_index_and_match_a_full_scan(
         assert explained["filterPushdown"] is True
         plan = explained["queryPlanner"]["Plan"]
         assert sum("USING INDEX" in step and "$values" in step for step in plan) == 2  # + arrays
+        unindexed = await database.command(
+            {"explain": {"find": "docs", "filter": {"w": {"$lte": bounds[0]}}}}
+        )
+        assert unindexed["filterPushdown"] is False  # left to the handler, as before
     finally:
         await client.drop_database(database.name)
         await client.close()

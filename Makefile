@@ -9,14 +9,16 @@ UV_HOME ?= $(or $(RINNOVO_CACHE_DIR),$(HOME)/.cache/rinnovo)/uv-$(UV_VERSION)
 UV := $(UV_HOME)/bin/uv
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+N ?= 10
 
-.PHONY: help setup run test unit integration e2e lint format contracts servers clean-data bench bench-quick bench-fullquery
+.PHONY: help setup run test unit integration e2e faults-soak lint format contracts servers clean-data bench bench-quick bench-fullquery
 
 help:
 	@echo "make run        set up and run the whole system on local Kafka + FerretDB"
 	@echo "make test       set up and run every test (unit, contract, integration)"
 	@echo "make unit       only the tests that need no server"
 	@echo "make e2e        only the whole-system journeys and fault tests (tests/e2e)"
+	@echo "make faults-soak N=10   the fault tests N times in a row; how many passed"
 	@echo "make lint       ruff and mypy"
 	@echo "make contracts  export JSON Schemas and AsyncAPI documents"
 	@echo "make servers    install the local Kafka and FerretDB (done on demand anyway)"
@@ -45,6 +47,15 @@ integration: setup servers
 
 e2e: setup servers
 	$(UV) run pytest -m e2e $(PYTEST_ARGS)
+
+# Not part of CI: a flaky fault test shows itself only over many runs.
+faults-soak: setup servers
+	@passed=0; for i in $$(seq 1 $(N)); do \
+	  if $(UV) run pytest tests/e2e/test_faults.py -q -p no:cacheprovider $(PYTEST_ARGS); \
+	  then passed=$$((passed + 1)); fi; \
+	  echo "faults-soak: run $$i of $(N) done, $$passed passed"; \
+	done; \
+	echo "faults-soak: $$passed of $(N) runs passed"; test $$passed -eq $(N)
 
 lint: setup
 	$(UV) run ruff check .

@@ -31,7 +31,7 @@ BULK = 100
 
 
 def producer(bootstrap: str) -> AIOKafkaProducer:
-    """As ``rinnovo.runtime.kafka.make_broker`` configures its producer."""
+    """As ``rinnovo.runtime.kafka.make_producer`` configures the producer events leave through."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=2
     )

@@ -166,13 +166,15 @@ class RenewalBatch:
         return seen
 
     async def done(self) -> None:
-        """Until every renewal is applied and every e-mail accepted by the SMTP server."""
+        """Until every renewal is applied, every e-mail accepted by the SMTP server, and then
+        nothing is left in flight: the account that follows reads every fact, late ones and
+        doubled ones included."""
 
         async def complete() -> bool:
             return await self.renewed() >= self.size and self.completion_mails() >= self.size
 
         await eventually(complete, timeout=600, what="the whole batch", every=1)
-        await asyncio.sleep(2)  # room for anything doubled to show up
+        await self.system.settled()
 
     # ---- the exact account ----
 

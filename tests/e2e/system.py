@@ -29,6 +29,7 @@ from rinnovo.devstack.stack import LocalStack
 from rinnovo.notifier.testing import SmtpServer
 from rinnovo.payments.testing import FakeStripe
 from rinnovo.runtime.auth import AuthSettings, issue_token
+from tests.e2e.in_flight import InFlight, in_flight
 
 ACCEPTANCES = {
     doc: {"accepted": True, "version": "2025-01"}
@@ -101,6 +102,29 @@ class System:
 
     def mails_to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.smtp.inbox.messages if address in str(m["To"])]
+
+    async def in_flight(self) -> InFlight:
+        return await in_flight(
+            self.stack.kafka_bootstrap_servers,
+            self.stack.mongodb_url,
+            self.prefix,
+            self.databases,
+            self.groups,
+        )
+
+    async def settled(self, timeout: float = 300.0) -> None:
+        """Until nothing is in flight (``tests/e2e/in_flight.py``): what a check reads after
+        this is every fact the system will produce, late ones included."""
+        last: InFlight | None = None
+
+        async def quiet() -> bool:
+            nonlocal last
+            now = await self.in_flight()
+            settled = now.idle and now == last
+            last = now
+            return settled
+
+        await eventually(quiet, timeout, "every outbox drained and every group caught up", 0.5)
 
 
 # ---- the contracts every event is checked against ----

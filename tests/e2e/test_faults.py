@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 
 from rinnovo.runtime.clock import rome_date
 from tests.e2e.batch import Account, RenewalBatch
-from tests.e2e.system import System, eventually
+from tests.e2e.system import System
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]
 
@@ -127,11 +127,7 @@ async def replay_everything_from_the_start(system: System, batch: RenewalBatch) 
     system.processes.start_all()
     await asyncio.to_thread(system.processes.wait_ready, None, 180)
 
-    async def caught_up() -> bool:
-        return all([await lag(bootstrap, g) == 0 for g in consumers.values()])
-
-    await eventually(caught_up, timeout=240, what="every group replayed to the end")
-    await asyncio.sleep(3)
+    await system.settled()
     assert len(system.smtp.inbox.messages) == mails_before
     after = await snapshot(system)
     assert after["topics"] == before["topics"], "the replay published something"
@@ -184,20 +180,3 @@ async def reset_to_earliest(bootstrap: str, group: str) -> None:
         await consumer.commit(dict(earliest.items()))
     finally:
         await consumer.stop()
-
-
-async def lag(bootstrap: str, group: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(group)
-    finally:
-        await admin.close()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await consumer.start()
-    try:
-        partitions: list[TopicPartition] = sorted(committed)
-        ends = await consumer.end_offsets(partitions)
-    finally:
-        await consumer.stop()
-    return sum(ends[tp] - committed[tp].offset for tp in partitions)

@@ -19,7 +19,7 @@ from rinnovo.devstack.stack import LocalStack
 from rinnovo.runtime import aggregates
 from rinnovo.runtime.clock import SystemClock
 from rinnovo.runtime.events import Record, new_event
-from rinnovo.runtime.kafka import BrokerPublisher
+from rinnovo.runtime.kafka import OutboxPublisher
 from rinnovo.runtime.metrics import Metrics
 from rinnovo.runtime.outbox import OutboxRelay
 from rinnovo.runtime.service import ServiceRuntime
@@ -54,7 +54,7 @@ def snapshot_event(product: ProductSnapshot, version: int = 1) -> Event:
 class CrashAfterPublish:
     """Publishes, then dies before the relay can remove the events from the outbox."""
 
-    def __init__(self, inner: BrokerPublisher) -> None:
+    def __init__(self, inner: OutboxPublisher) -> None:
         self.inner = inner
 
     async def publish(self, records: Sequence[Record]) -> None:
@@ -83,7 +83,7 @@ async def test_outbox_survives_a_relay_killed_on_either_side_of_the_publish(
     runtime = runtime_for(infra, database_name("relay"))
     runtime.produces(CATALOG_PRODUCT)
     async with runtime.running():
-        publisher = BrokerPublisher(runtime.broker, infra.kafka_topic_prefix)
+        publisher = OutboxPublisher(runtime.producer, infra.kafka_topic_prefix)
         # Killed after publishing, before forgetting: the event is still in the outbox.
         crashing = OutboxRelay([db["products"]], CrashAfterPublish(publisher), Metrics())
         with pytest.raises(RuntimeError):

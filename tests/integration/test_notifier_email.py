@@ -15,6 +15,8 @@ from pymongo import AsyncMongoClient
 
 from rinnovo.contracts import Event
 from rinnovo.contracts.topics import NOTIFIER_NOTIFICATION, topic_for
+from rinnovo.devstack.ferretdb import FerretDBServer
+from rinnovo.devstack.stack import LocalStack
 from rinnovo.notifier.adapters.repositories import Endpoints, KnownOrders, Notifications
 from rinnovo.notifier.bootstrap import NotifierSettings, build
 from rinnovo.notifier.channels.base import Delivery
@@ -275,6 +277,22 @@ async def test_bad_input_goes_to_the_dead_letter_topic_or_falls_back(
     assert await notifier.notifications(template="order_confirmed") == []
 
 
+def smtp_config(smtp: SmtpServer) -> SmtpConfig:
+    return SmtpConfig(
+        host="127.0.0.1",
+        port=smtp.port,
+        starttls=False,
+        tls=False,
+        validate_certs=True,
+        username=None,
+        password=None,
+        timeout_seconds=5.0,
+        mail_from="Area Clienti <noreply@example.it>",
+        reply_to=None,
+        message_id_domain=MESSAGE_ID_DOMAIN,
+    )
+
+
 class CrashAfterSending(EmailChannel):
     """Sends, then the process 'dies' before the outcome is recorded."""
 
@@ -293,19 +311,7 @@ async def test_a_crash_between_sending_and_recording_resends_with_the_same_messa
     clock = SystemClock()
     db = mongo[database_name("notifier")]
     notifications = Notifications(db["notifications"])
-    config = SmtpConfig(
-        host="127.0.0.1",
-        port=smtp.port,
-        starttls=False,
-        tls=False,
-        validate_certs=True,
-        username=None,
-        password=None,
-        timeout_seconds=5.0,
-        mail_from="Area Clienti <noreply@example.it>",
-        reply_to=None,
-        message_id_domain=MESSAGE_ID_DOMAIN,
-    )
+    config = smtp_config(smtp)
     renderer = Renderer({"area_url": "https://area.example.it", "brand": "Area Clienti"})
     channel = EmailChannel(config, renderer, clock)
     app = NotifierApp(
@@ -338,3 +344,75 @@ async def test_a_crash_between_sending_and_recording_resends_with_the_same_messa
     stored = await notifications.get(nid)
     assert stored is not None
     assert [(a.number, a.outcome) for a in stored.history] == [(1, "interrupted"), (2, "sent")]
+
+
+class DatabaseAwayAfterSending(EmailChannel):
+    """Sends, then the database stops before the outcome can be recorded; it comes back a
+    couple of seconds later."""
+
+    def __init__(self, config: SmtpConfig, renderer: Renderer, database: FerretDBServer) -> None:
+        super().__init__(config, renderer, SystemClock())
+        self.database = database
+        self.back: asyncio.Task[None] | None = None
+
+    async def send(self, delivery: Delivery) -> Outcome:
+        outcome = await super().send(delivery)
+        await asyncio.to_thread(self.database.stop)
+        self.back = asyncio.create_task(self._start_again())
+        return outcome
+
+    async def _start_again(self) -> None:
+        await asyncio.sleep(2)
+        await asyncio.to_thread(self.database.start)
+        await asyncio.to_thread(self.database.wait_ready, 120)
+
+
+async def test_the_database_away_between_sending_and_recording_records_once_without_resending(
+    mongo: AsyncMongoClient[dict[str, Any]],
+    database_name: Callable[[str], str],
+    smtp: SmtpServer,
+    local_stack: LocalStack,
+) -> None:
+    """The outcome of an accepted e-mail is recorded once the database is back, with its
+    event in the outbox: not lost, and not sent again."""
+    if local_stack.ferretdb is None:
+        pytest.skip("the database is external here; this test stops the local one")
+    smtp.start()
+    clock = SystemClock()
+    db = mongo[database_name("notifier")]
+    notifications = Notifications(db["notifications"])
+    renderer = Renderer({"area_url": "https://area.example.it", "brand": "Area Clienti"})
+    channel = DatabaseAwayAfterSending(smtp_config(smtp), renderer, local_stack.ferretdb)
+    app = NotifierApp(
+        notifications=notifications,
+        orders=KnownOrders(db["known_orders"]),
+        endpoints=Endpoints(db["webhook_endpoints"]),
+        channels={"email": channel},
+        clock=clock,
+        default_locale="it",
+    )
+    deactivated = sample("service_deactivated")
+    await app.on_event(deactivated)
+    deliverer = Deliverer(
+        notifications,
+        {"email": channel},
+        clock,
+        RetryPolicy(timedelta(seconds=1), timedelta(seconds=1), 5),
+        lease=timedelta(seconds=120),
+        poll_seconds=1,
+    )
+    try:
+        assert await deliverer.deliver_due("email") == 1
+    finally:
+        if channel.back is not None:
+            await channel.back
+
+    nid = email_id(deactivated, "service_deactivated")
+    assert len(smtp.inbox.with_id(message_id(nid, MESSAGE_ID_DOMAIN))) == 1
+    stored = await db["notifications"].find_one({"_id": nid})
+    assert stored is not None
+    assert [(h["number"], h["outcome"]) for h in stored["history"]] == [(1, "sent")]
+    [sent] = [json.loads(r["value"]) for r in stored["outbox"]]
+    assert (sent["type"], sent["aggregate_id"]) == ("notifier.notification.sent", nid)
+    assert await deliverer.deliver_due("email") == 0
+    assert len(smtp.inbox.messages) == 1

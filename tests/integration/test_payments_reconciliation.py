@@ -1,19 +1,31 @@
 """Bank statements reconciled on the real servers: catalog, orders and payments running,
-orders placed through the customer API, camt.053 files made here and parsed for real."""
+orders placed through the customer API (or, for a large statement, published as orders
+publishes them), statement files made here and parsed for real."""
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from httpx import ASGITransport, AsyncClient
 
-from rinnovo.contracts.orders import OrderPaymentRefused, OrderPaymentRefusedPayload
+from rinnovo.contracts.orders import (
+    Components,
+    Holder,
+    OrderLine,
+    OrderPaymentRefused,
+    OrderPaymentRefusedPayload,
+    OrderPlaced,
+    OrderPlacedPayload,
+)
 from rinnovo.payments.bootstrap import PaymentsSettings
 from rinnovo.payments.bootstrap import build as build_payments
 from rinnovo.payments.testing import camt053, euro
+from rinnovo.payments.testing_statements import Ntry, Report, Tx, camt
 from rinnovo.runtime.auth import AuthSettings, issue_token
+from rinnovo.runtime.clock import ShiftedClock
 from rinnovo.runtime.events import new_event
 from rinnovo.runtime.plugins import BuiltService
 
@@ -133,7 +145,9 @@ async def test_a_statement_registers_matches_and_reviews_the_rest_once(
 
         imported = await admin.post("/v1/admin/statements", content=statement, headers=xml)
         assert imported.status_code == 200, imported.text
-        assert imported.json() == {
+        answer = imported.json()
+        entries = answer.pop("entries")
+        assert answer == {
             "statement_id": "STMT-0302",
             "format": "camt.053",
             "first_import": True,
@@ -143,10 +157,22 @@ async def test_a_statement_registers_matches_and_reviews_the_rest_once(
             "already_imported": 0,
             "ignored": 1,
         }
+        assert [
+            (e["reference"], e["outcome"], e["reason"], e["order_number"]) for e in entries
+        ] == [
+            ("B-001", "registered", None, exact["number"]),
+            ("B-002", "review", "underpayment", partial["number"]),
+            ("B-003", "registered", "overpayment", over["number"]),
+            ("B-004", "registered", None, twice["number"]),
+            ("B-005", "review", "duplicate", twice["number"]),
+            ("B-006", "review", "unknown_reference", None),
+            ("B-007", "ignored", "debit", None),
+        ]
         again = await admin.post("/v1/admin/statements", content=statement, headers=xml)
         assert again.json()["first_import"] is False
         assert again.json()["already_imported"] == 6
         assert again.json()["registered"] == again.json()["reviews_opened"] == 0
+        assert {e["outcome"] for e in again.json()["entries"]} == {"already_imported", "ignored"}
 
         reviews = (await admin.get("/v1/admin/reviews")).json()
         assert sorted((r["reason"], r["order_number"]) for r in reviews) == sorted(
@@ -282,3 +308,129 @@ async def test_money_for_a_cancelled_order_goes_to_review_never_to_a_renewal(
     assert "payments.payment.registered" not in types
     assert types.count("payments.payment.voided") == 1
     assert types.count("payments.payment.refunded") == 1
+
+
+@pytest.fixture
+async def payments_alone(
+    infra: Any, database_name: Callable[[str], str]
+) -> AsyncIterator[BuiltService]:
+    """The payments service by itself: what it consumes is published by the test."""
+    built = build_payments(
+        PaymentsSettings(
+            infra=infra, database=database_name("payments"), methods=["bank_transfer"]
+        ),
+        clock=ShiftedClock(),
+    )
+    async with built.runtime.running():
+        yield built
+
+
+def order_placed(n: int, total_cents: int) -> OrderPlaced:
+    """An order as orders publishes it when a customer checks out."""
+    order_id = f"ord-big-{n:03d}"
+    return new_event(
+        OrderPlaced,
+        payload=OrderPlacedPayload(
+            order_id=order_id,
+            number=f"RN-2026-{n:06d}",
+            kind="renewal",
+            service_id=f"svc-big-{n:03d}",
+            username=f"big{n:03d}@example.it",
+            product_id="fe-standard",
+            product_name="Fatturazione Elettronica Standard",
+            holder=Holder(customer_id=f"big{n:03d}", name="Studio Rossi", email="r@example.it"),
+            placed_at=datetime(2026, 3, 1, 9, tzinfo=UTC),
+            payment_due=date(2026, 3, 31),
+            payment_method="bank_transfer",
+            term_years=1,
+            components=Components(storage_gb=1, extra_users=0, nso=False),
+            lines=(
+                OrderLine(
+                    item="base",
+                    description="Servizio base",
+                    quantity=1,
+                    unit_yearly_cents=total_cents,
+                    years=1,
+                    amount_cents=total_cents,
+                ),
+            ),
+            discount_cents=0,
+            net_cents=total_cents,
+            vat_rate_basis_points=0,
+            vat_cents=0,
+            total_cents=total_cents,
+            catalog_product_version=1,
+            price_version=1,
+        ),
+        producer="orders",
+        aggregate_id=order_id,
+        aggregate_version=1,
+        occurred_at=datetime.now(UTC),
+    )
+
+
+async def test_a_250_entry_statement_with_one_foreign_credit_imports_the_rest(
+    infra: Any, payments_alone: BuiltService, wait_until: Wait, mongo: Any
+) -> None:
+    """A day's statement of 250 entries: 240 transfers paying orders, 9 debits and one credit
+    in Swiss francs. The francs open one review item; everything else is imported."""
+    placed = [order_placed(n, 6100 + n) for n in range(1, 241)]
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        for event in placed:
+            await producer.send(
+                infra.kafka_topic_prefix + "orders.order.v1",
+                event.model_dump_json().encode(),
+                key=event.aggregate_id.encode(),
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
+    orders = [e.payload for e in placed]
+    entries = [
+        Ntry(euro(o.total_cents), ref=f"D-{o.number}", txs=(Tx(text=f"Rinnovo {o.number}"),))
+        for o in orders
+    ]
+    francs = Ntry("96.00", currency="CHF", ref="D-CHF", info=orders[0].number)
+    entries.insert(100, francs)
+    for k in range(9):
+        entries.insert(25 * (k + 1), Ntry("12.50", indicator="DBIT", ref=f"D-FEE-{k}"))
+    assert len(entries) == 250
+    statement = camt(Report(tuple(entries), id="BIG-0302"), message_id="BIG-0302")
+    db = mongo[payments_alone.runtime.db.name]
+
+    async def all_requested() -> bool:
+        return bool(await db["payments"].count_documents({}) == len(orders))
+
+    await wait_until(all_requested, timeout=120)
+    async with ops(payments_alone) as admin:
+        xml = {"Content-Type": "application/xml"}
+        imported = await admin.post("/v1/admin/statements", content=statement, headers=xml)
+        assert imported.status_code == 200, imported.text
+        answer = imported.json()
+        counts = {k: answer[k] for k in ("credits", "registered", "reviews_opened", "ignored")}
+        assert counts == {"credits": 241, "registered": 240, "reviews_opened": 1, "ignored": 9}
+        [foreign] = [e for e in answer["entries"] if e["outcome"] == "review"]
+        assert (foreign["where"], foreign["reason"], foreign["amount"]) == (
+            f"Stmt[1]/Ntry[{entries.index(francs) + 1}]",
+            "foreign_currency",
+            "96.00 CHF",
+        )
+        registered = {e["order_number"] for e in answer["entries"] if e["outcome"] == "registered"}
+        assert registered == {o.number for o in orders}
+        assert await db["payments"].count_documents({"status": "registered"}) == 240
+        reviews = (await admin.get("/v1/admin/reviews")).json()
+        assert [(r["review_id"], r["reason"], r["amount_cents"]) for r in reviews] == [
+            (foreign["review_id"], "foreign_currency", 0)
+        ]
+        assert reviews[0]["detail"] == "96.00 CHF: only credits in EUR are reconciled"
+        assert reviews[0]["remittance"] == orders[0].number
+
+        again = await admin.post("/v1/admin/statements", content=statement, headers=xml)
+        assert (again.json()["already_imported"], again.json()["reviews_opened"]) == (241, 0)
+        done = await admin.post(
+            f"/v1/admin/reviews/{foreign['review_id']}/resolve",
+            json={"action": "dismiss", "note": "sent back by the bank"},
+        )
+        assert done.status_code == 200, done.text

@@ -5,10 +5,10 @@ from textwrap import dedent
 
 import pytest
 
-from rinnovo.payments.adapters.camt053 import parse_camt053
+from rinnovo.payments.adapters.camt import parse_camt
 from rinnovo.payments.adapters.csv_statement import parse_csv
 from rinnovo.payments.domain.money import BadAmount, cents_from_text
-from rinnovo.payments.domain.statements import InvalidStatement
+from rinnovo.payments.domain.statements import Ignored, IgnoredEntry, InvalidStatement
 
 NS = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
 
@@ -59,7 +59,7 @@ def test_credits_become_entries_with_exact_cents_and_the_rest_is_ignored() -> No
         + entry("50.00", "B3", "commissioni", indicator="DBIT")
         + entry("99.99", "B4", "in arrivo", status="PDNG")
     )
-    statement = parse_camt053(data)
+    statement = parse_camt(data)
     assert statement.statement_id == "STMT-2026-03-02"
     assert [(e.transaction_id, e.amount_cents) for e in statement.credits] == [
         ("B1", 12200),
@@ -71,6 +71,10 @@ def test_credits_become_entries_with_exact_cents_and_the_rest_is_ignored() -> No
     assert first.booked_on == date(2026, 3, 2)
     assert first.source == "bank:IT60X0542811101000000123456:B1"
     assert statement.ignored == 2
+    assert [line.reason for line in statement.lines if isinstance(line, IgnoredEntry)] == [
+        Ignored.DEBIT,
+        Ignored.NOT_BOOKED,
+    ]
 
 
 def test_a_batch_entry_gives_one_credit_per_transaction() -> None:
@@ -81,7 +85,7 @@ def test_a_batch_entry_gives_one_credit_per_transaction() -> None:
           <TxDtls><Amt Ccy="EUR">10.00</Amt><RmtInf><Ustrd>RN-2026-000001</Ustrd></RmtInf></TxDtls>
           <TxDtls><Amt Ccy="EUR">20.00</Amt><RmtInf><Ustrd>RN-2026-000002</Ustrd></RmtInf></TxDtls>
         </NtryDtls></Ntry>"""
-    credits = parse_camt053(camt(batch, "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02")).credits
+    credits = parse_camt(camt(batch, "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02")).credits
     assert [(c.transaction_id, c.amount_cents) for c in credits] == [
         ("BATCH/1", 1000),
         ("BATCH/2", 2000),
@@ -91,29 +95,32 @@ def test_a_batch_entry_gives_one_credit_per_transaction() -> None:
 @pytest.mark.parametrize(
     ("data", "where"),
     [
-        (camt(entry("12.345", "B1", "x")), "Stmt[1]/Ntry[1]/Amt"),
         (camt(entry("1.0e2", "B1", "x")), "Stmt[1]/Ntry[1]/Amt"),
-        (camt(entry("10.00", "B1", "x").replace('"EUR"', '"USD"', 1)), "Stmt[1]/Ntry[1]/Amt"),
+        (camt(entry("1000000000.01", "B1", "x")), "Stmt[1]/Ntry[1]/Amt"),
+        (camt(entry("-5.00", "B1", "x")), "Stmt[1]/Ntry[1]/Amt"),
+        (camt(entry("5.00", "B1", "x").replace('"EUR"', '"euro"', 1)), "Stmt[1]/Ntry[1]/Amt"),
         (camt(entry("10.00", "B1", "x", indicator="XXX")), "Stmt[1]/Ntry[1]/CdtDbtInd"),
+        (camt(entry("10.00", "B1", "x", status="DONE")), "Stmt[1]/Ntry[1]/Sts"),
         (
-            camt(entry("1.00", "B1", "x").replace("<BookgDt><Dt>2026-03-02</Dt>", "<BookgDt>")),
+            camt(entry("1.00", "B1", "x").replace("<BookgDt><Dt>2026-03-02", "<BookgDt><Dt>03/02")),
             "Stmt[1]/Ntry[1]/BookgDt",
         ),
-        (camt(entry("1.00", "B1", "x") + entry("1.00", "B1", "y")), "BkToCstmrStmt"),
+        (camt(entry("1.00", "B1", "x") + entry("1.00", "B1", "y")), "Stmt[1]/Ntry[2]"),
+        (camt(entry("1.00", "B" * 141, "x")), "Stmt[1]/Ntry[1]/AcctSvcrRef"),
         (camt("").replace(b"</Stmt>", b""), "line "),
-        (camt("", ns="urn:example:not-camt"), "Document"),
+        (camt("").replace(b"BkToCstmrStmt>", b"CstmrCdtTrfInitn>"), "Document"),
     ],
 )
 def test_a_bad_file_names_where_the_problem_is(data: bytes, where: str) -> None:
     with pytest.raises(InvalidStatement) as caught:
-        parse_camt053(data)
+        parse_camt(data)
     assert caught.value.problems[0].where.startswith(where), caught.value.problems
 
 
 def test_entities_are_refused() -> None:
     bomb = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]><Document>&a;</Document>'
     with pytest.raises(InvalidStatement):
-        parse_camt053(bomb)
+        parse_camt(bomb)
 
 
 def test_csv_statement() -> None:
@@ -132,7 +139,7 @@ def test_csv_statement() -> None:
 
 
 def test_a_bad_csv_line_is_named() -> None:
-    data = b"transaction_id,date,amount,remittance\nT1,2026-03-02,10.00,ok\nT2,2026-03-02,1.234,x\n"
+    data = b"transaction_id,date,amount,remittance\nT1,2026-03-02,10.00,ok\nT2,2026-03-02,1.2.3,x\n"
     with pytest.raises(InvalidStatement) as caught:
         parse_csv(data)
     assert [p.where for p in caught.value.problems] == ["line 3, column amount"]
@@ -157,12 +164,17 @@ def test_a_header_that_is_not_csv_is_named(data: bytes) -> None:
     assert [p.where for p in caught.value.problems] == ["line 1"]
 
 
-@pytest.mark.parametrize(("text", "cents"), [("0.10", 10), ("1", 100), ("1234,5", 123450)])
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [("0.10", 10), ("1", 100), ("1234,5", 123450), ("8.850", 885), ("1000000000.00000", 10**11)],
+)
 def test_amounts_are_read_as_decimals(text: str, cents: int) -> None:
     assert cents_from_text(text) == cents
 
 
-@pytest.mark.parametrize("text", ["1.001", "1,000.00", "1e3", "", "NaN"])
-def test_amounts_that_would_be_guessed_are_refused(text: str) -> None:
+@pytest.mark.parametrize(
+    "text", ["1.001", "1,000.00", "1e3", "", "NaN", "1000000000.01", "1" * 21, "1" * 41]
+)
+def test_amounts_that_would_be_guessed_or_are_too_large_are_refused(text: str) -> None:
     with pytest.raises(BadAmount):
         cents_from_text(text)

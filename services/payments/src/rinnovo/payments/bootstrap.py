@@ -17,6 +17,7 @@ from rinnovo.payments.adapters.repositories import (
     Statements,
     StoredMethods,
 )
+from rinnovo.payments.adapters.statement_formats import load_statement_formats
 from rinnovo.payments.adapters.stripe_gateway import StripeGateway
 from rinnovo.payments.entrypoints.http import admin_router, customer_router, public_router
 from rinnovo.payments.handlers import PaymentsApp, Policies
@@ -56,6 +57,10 @@ class PaymentsSettings(ServiceSettings):
         default=[1, 3, 7], description="Used until the product's own schedule is known."
     )
     scheduler_interval_seconds: float = Field(default=5.0, gt=0)
+    statement_formats: list[str] = Field(
+        default=["camt", "csv", "mt940"],
+        description="Allow-list of the bank-statement format plugins to load.",
+    )
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,7 @@ def build(settings: PaymentsSettings | None = None, clock: Clock | None = None) 
         [
             customer_router(app, runtime.auth),
             public_router(app),
-            admin_router(app, runtime.auth),
+            admin_router(app, runtime.auth, load_statement_formats(settings.statement_formats)),
         ],
         title="Rinnovo payments",
         description="Payment instructions, provider callbacks, bank-statement reconciliation, "

@@ -51,7 +51,16 @@ from rinnovo.payments.domain.reviews import (
     ReviewItem,
     ReviewStatus,
 )
-from rinnovo.payments.domain.statements import BankEntry, Statement
+from rinnovo.payments.domain.statement_import import (
+    EntryResult,
+    ImportResult,
+    already_imported,
+    decided,
+    ignored,
+    reviewed,
+    unusable_review,
+)
+from rinnovo.payments.domain.statements import BankEntry, IgnoredEntry, Statement
 from rinnovo.payments.errors import Conflict, Invalid, NotFound
 from rinnovo.payments.integration_events import EventFactory
 from rinnovo.payments.methods.base import (
@@ -99,18 +108,6 @@ class MoneyContext:
     remittance: str | None = None
     payer: str | None = None
     booked_on: str | None = None
-
-
-@dataclass(frozen=True)
-class ImportSummary:
-    statement_id: str
-    format: str
-    first_import: bool
-    credits: int
-    registered: int
-    reviews_opened: int
-    already_imported: int
-    ignored: int
 
 
 class PaymentsApp:
@@ -328,58 +325,48 @@ class PaymentsApp:
 
     # -- bank statements ----------------------------------------------------------------------
 
-    async def import_statement(self, statement: Statement, by: str) -> ImportSummary:
+    async def import_statement(self, statement: Statement, by: str) -> ImportResult:
         """Reconcile a statement already validated whole. Each credit is recorded by the
         bank's reference before it is decided, so importing the file again, or after a crash
         half-way, decides each credit once."""
         now = self.clock.now()
-        registered = reviews = already = 0
-        for entry in statement.credits:
-            earlier = await self.bank.claim(entry, statement.statement_id, now)
-            if earlier:
-                already += 1
+        entries: list[EntryResult] = []
+        opened = 0
+        for line in statement.lines:
+            if isinstance(line, IgnoredEntry):
+                entries.append(ignored(line))
                 continue
-            decision, opened = await self._reconcile(entry)
-            registered += decision.register
-            reviews += opened
-            outcome = "registered" if decision.register else ""
-            if decision.review:
-                outcome = f"{outcome}+{decision.review.value}".lstrip("+")
-            await self.bank.decided(entry, outcome or "already_counted")
-        first = await self.statements.record(
-            statement.statement_id,
-            {
-                "format": statement.format,
-                "imported_at": now,
-                "imported_by": by,
-                "credits": len(statement.credits),
-                "registered": registered,
-                "reviews_opened": reviews,
-                "ignored": statement.ignored,
-            },
-        )
-        return ImportSummary(
-            statement_id=statement.statement_id,
-            format=statement.format,
-            first_import=first,
-            credits=len(statement.credits),
-            registered=registered,
-            reviews_opened=reviews,
-            already_imported=already,
-            ignored=statement.ignored,
-        )
+            earlier = await self.bank.claim(line, statement.statement_id, now)
+            if earlier:
+                entries.append(already_imported(line, earlier))
+                continue
+            decided_entry, new_review = await self._reconcile(line)
+            await self.bank.decided(line, decided_entry.stored_outcome)
+            entries.append(decided_entry)
+            opened += new_review
+        result = ImportResult.of(statement, entries, opened, first=True)
+        record = {**result.record(), "imported_at": now, "imported_by": by}
+        first = await self.statements.record(statement.statement_id, record)
+        return replace(result, first_import=first)
 
-    async def _reconcile(self, entry: BankEntry) -> tuple[Decision, int]:
+    async def _reconcile(self, entry: BankEntry) -> tuple[EntryResult, bool]:
+        """Decide one credit; returns what happened and whether a review item was opened."""
+        review_id = review_id_for(entry.source)
+        if entry.unusable is not None:
+            opened = await self.reviews.open(unusable_review(entry, review_id, self.clock.now()))
+            return reviewed(entry, entry.unusable, review_id), opened
         numbers = order_numbers_in(entry.remittance)
-        context = MoneyContext(entry.remittance, entry.payer, entry.booked_on.isoformat())
+        booked_on = entry.booked_on.isoformat() if entry.booked_on else None
+        context = MoneyContext(entry.remittance, entry.payer, booked_on)
         incoming = Incoming(entry.source, entry.amount_cents)
         forced = ReviewReason.AMBIGUOUS_REFERENCE if len(numbers) > 1 else None
         stored = await self.payments.by_order_number(numbers[0]) if len(numbers) == 1 else None
         payment_id = stored.value.payment_id if stored else None
-        before = await self.reviews.get(review_id_for(entry.source))
+        before = await self.reviews.get(review_id)
         decision = await self.receive(payment_id, incoming, "statement", context, forced)
-        opened = int(decision.review is not None and before is None)
-        return decision, opened
+        opened = decision.review is not None and before is None
+        order_number = stored.value.order_number if stored else None
+        return decided(entry, decision, order_number, review_id), opened
 
     # -- provider callbacks -------------------------------------------------------------------
 

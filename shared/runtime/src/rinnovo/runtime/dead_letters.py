@@ -20,13 +20,13 @@ from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 from faststream import BaseMiddleware
 from faststream._internal.context.repository import ContextRepo
-from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, OperationFailure, WTimeoutError
 
 from rinnovo.contracts.topics import DLT_SUFFIX
 from rinnovo.runtime.metrics import Metrics
+from rinnovo.runtime.producer import Message, RecordProducer
 
 log = structlog.get_logger(__name__)
 
@@ -74,11 +74,10 @@ def is_transient(exc: Exception) -> bool:
 class DeadLetterMiddleware:
     """Broker middleware factory: one ``_DeadLetterScope`` per consumed message."""
 
-    def __init__(self, service: str, metrics: Metrics) -> None:
+    def __init__(self, service: str, metrics: Metrics, producer: RecordProducer) -> None:
         self.service = service
         self.metrics = metrics
-        self.broker: KafkaBroker | None = None
-        """Set once the broker exists; dead letters leave through its producer."""
+        self.producer = producer
 
     def __call__(self, msg: Any, /, *, context: ContextRepo) -> "_DeadLetterScope":
         return _DeadLetterScope(msg, context=context, factory=self)
@@ -137,11 +136,8 @@ class _DeadLetterScope(BaseMiddleware):
             "dlt-error": reason[:MAX_REASON],
             "dlt-failed-at": datetime.now(UTC).isoformat(),
         }
-        broker = self.factory.broker
-        if broker is None:
-            raise RuntimeError("dead-letter middleware used before its broker was attached")
-        await broker.publish(
-            record.value or b"", record.topic + DLT_SUFFIX, key=record.key, headers=headers
+        await self.factory.producer.send_all(
+            [Message(record.topic + DLT_SUFFIX, record.value or b"", record.key, headers)]
         )
         self.factory.metrics.dead_letters.labels(record.topic, kind).inc()
         log.warning(

@@ -1,6 +1,5 @@
 """Kafka wiring: the broker, topics, the publisher the outbox uses, and subscriptions."""
 
-import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
@@ -16,29 +15,40 @@ from rinnovo.contracts import Event, TopicSpec
 from rinnovo.runtime.dead_letters import DeadLetterMiddleware, PoisonMessage
 from rinnovo.runtime.events import Record
 from rinnovo.runtime.metrics import Metrics
+from rinnovo.runtime.producer import Message, RecordProducer
 from rinnovo.runtime.settings import InfraSettings
 
 EventHandler = Callable[[Event], Awaitable[None]]
 
 
-def make_broker(infra: InfraSettings, service: str, metrics: Metrics) -> KafkaBroker:
-    """Idempotent producer with ``acks=all``; consumers acknowledge after the work is stored."""
-    dead_letters = DeadLetterMiddleware(service=service, metrics=metrics)
+def client_options(infra: InfraSettings) -> dict[str, Any]:
+    """What every Kafka client of a service is given to reach the cluster."""
+    return {"bootstrap_servers": infra.kafka_bootstrap_servers}
+
+
+def make_producer(infra: InfraSettings, service: str) -> RecordProducer:
+    """The producer outbox records and dead letters leave through."""
+    return RecordProducer(
+        {**client_options(infra), "client_id": f"rinnovo-{service}", "linger_ms": 2}
+    )
+
+
+def make_broker(
+    infra: InfraSettings, service: str, metrics: Metrics, producer: RecordProducer
+) -> KafkaBroker:
+    """The consuming side; consumers acknowledge after the work is stored. Nothing is
+    published through the broker's own producer: events leave through ``producer``."""
     broker = KafkaBroker(
         infra.kafka_bootstrap_servers,
         client_id=f"rinnovo-{service}",
-        enable_idempotence=True,
-        acks="all",
-        linger_ms=2,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         allow_auto_create_topics=False,
         middlewares=(
             KafkaPrometheusMiddleware(registry=metrics.registry, app_name=service),
-            dead_letters,
+            DeadLetterMiddleware(service=service, metrics=metrics, producer=producer),
         ),
         logger=None,
     )
-    dead_letters.broker = broker
     return broker
 
 
@@ -57,7 +67,7 @@ async def ensure_topics(infra: InfraSettings, specs: Iterable[TopicSpec]) -> Non
                     topic_configs=config,
                 )
             )
-    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(infra))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -70,27 +80,20 @@ async def ensure_topics(infra: InfraSettings, specs: Iterable[TopicSpec]) -> Non
         await admin.close()
 
 
-class BrokerPublisher:
-    """Publishes outbox records through the broker's idempotent producer."""
+class OutboxPublisher:
+    """Publishes outbox records through the service's producer, under the topic prefix."""
 
-    def __init__(self, broker: KafkaBroker, topic_prefix: str = "") -> None:
-        self._broker = broker
+    def __init__(self, producer: RecordProducer, topic_prefix: str = "") -> None:
+        self._producer = producer
         self._prefix = topic_prefix
 
     async def publish(self, records: Sequence[Record]) -> None:
-        # Send all, then wait for every acknowledgement: one round trip per batch, and the
-        # idempotent producer keeps each partition's order.
-        pending = [
-            await self._broker.publish(
-                r.value,
-                self._prefix + r.topic,
-                key=r.key.encode(),
-                headers=dict(r.headers),
-                no_confirm=True,
-            )
-            for r in records
-        ]
-        await asyncio.gather(*pending)
+        await self._producer.send_all(
+            [
+                Message(self._prefix + r.topic, r.value, key=r.key.encode(), headers=r.headers)
+                for r in records
+            ]
+        )
 
 
 def subscribe(

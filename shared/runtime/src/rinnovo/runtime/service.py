@@ -22,10 +22,11 @@ from rinnovo.runtime.auth import Auth, AuthSettings
 from rinnovo.runtime.clock import Clock, ShiftedClock
 from rinnovo.runtime.io_metrics import count_io
 from rinnovo.runtime.kafka import (
-    BrokerPublisher,
     EventHandler,
+    OutboxPublisher,
     ensure_topics,
     make_broker,
+    make_producer,
     subscribe,
 )
 from rinnovo.runtime.metrics import Metrics
@@ -61,7 +62,8 @@ class ServiceRuntime:
             event_listeners=count_io(self.metrics) if settings.io_metrics else [],
         )
         self.db: AsyncDatabase[Document] = self.mongo[settings.database or f"rinnovo_{name}"]
-        self.broker = make_broker(settings.infra, name, self.metrics)
+        self.producer = make_producer(settings.infra, name)
+        self.broker = make_broker(settings.infra, name, self.metrics, self.producer)
         self.group_id = settings.consumer_group or f"rinnovo-{name}"
         self._topics: dict[str, TopicSpec] = {}
         self._outbox_collections: list[AsyncCollection[Document]] = []
@@ -128,7 +130,7 @@ class ServiceRuntime:
             if self._outbox_collections:
                 self.relay = OutboxRelay(
                     self._outbox_collections,
-                    BrokerPublisher(self.broker, self.settings.infra.kafka_topic_prefix),
+                    OutboxPublisher(self.producer, self.settings.infra.kafka_topic_prefix),
                     self.metrics,
                     poll_seconds=self.settings.outbox_poll_seconds,
                     lease=RelayLease(
@@ -152,6 +154,7 @@ class ServiceRuntime:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await self.broker.stop()
+            await self.producer.stop()
             await self.mongo.close()
             log.info("service stopped", service=self.name)
 

@@ -4,18 +4,35 @@
     TX-0001,2026-03-02,122.00,Ordine RN-2026-000123,EUR,Studio Rossi,IT60X0542811101000000123456
 
 ``transaction_id`` is the bank's unique reference (a re-import is recognised by it); ``date``
-is ``YYYY-MM-DD`` or ``DD/MM/YYYY``; ``amount`` uses a dot or a comma for the cents and no
-separator of thousands; a negative amount is money out and is ignored. ``;`` may replace
-``,`` as the delimiter (the Italian spreadsheet default).
+is ``YYYY-MM-DD`` or ``DD/MM/YYYY``; ``amount`` uses a dot or a comma for the decimals and no
+separator of thousands; a negative amount is money out and a zero one is nothing: both are
+ignored. A credit in another currency, or with a fraction of a cent, goes to review. ``;``
+may replace ``,`` as the delimiter (the Italian spreadsheet default).
 """
 
 import csv
 import hashlib
 import io
 from datetime import date, datetime
+from decimal import Decimal
 
-from rinnovo.payments.domain.money import BadAmount, cents_from_text
-from rinnovo.payments.domain.statements import BankEntry, InvalidStatement, Problem, Statement
+from rinnovo.payments.adapters.statement_formats import FileFormat, without_bom
+from rinnovo.payments.domain.money import BadAmount, read_amount
+from rinnovo.payments.domain.statements import (
+    CURRENCY,
+    MAX_PAYER,
+    MAX_REFERENCE,
+    BankEntry,
+    Ignored,
+    IgnoredEntry,
+    InvalidStatement,
+    Line,
+    Lines,
+    Problem,
+    Statement,
+    joined_text,
+    money_of,
+)
 
 REQUIRED = ("transaction_id", "date", "amount", "remittance")
 FORMAT = "csv"
@@ -50,9 +67,7 @@ def parse_csv(data: bytes) -> Statement:
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InvalidStatement([Problem("line 1", f"missing columns: {', '.join(missing)}")])
-    credits: list[BankEntry] = []
-    ignored = 0
-    seen: set[str] = set()
+    lines = Lines()
     try:
         for row in rows:
             where = f"line {rows.line_num}"
@@ -62,55 +77,68 @@ def parse_csv(data: bytes) -> Statement:
                 problems.append(Problem(where, f"{len(row)} fields, the header has {len(header)}"))
                 continue
             cells = dict(zip(header, (c.strip() for c in row), strict=True))
-            entry, skipped = _row(cells, where, problems)
-            ignored += skipped
-            if entry is None:
-                continue
-            if entry.source in seen:
-                problems.append(Problem(f"{where}, column transaction_id", "repeated"))
-            seen.add(entry.source)
-            credits.append(entry)
+            line = _row(cells, where, problems)
+            if isinstance(line, BankEntry):
+                lines.credit(line)
+            elif line is not None:
+                lines.ignored(line)
     except csv.Error as exc:
         problems.append(Problem(f"line {rows.line_num}", f"not valid CSV ({exc})"))
-    if problems:
-        raise InvalidStatement(problems)
+    settled, repeated = lines.settled()
+    if problems or repeated:
+        raise InvalidStatement(problems + repeated)
     statement_id = "csv-" + hashlib.sha256(data).hexdigest()[:16]
-    return Statement(statement_id, FORMAT, tuple(credits), ignored)
+    return Statement(statement_id, FORMAT, settled)
 
 
-def _row(
-    cells: dict[str, str], where: str, problems: list[Problem]
-) -> tuple[BankEntry | None, int]:
+def _row(cells: dict[str, str], where: str, problems: list[Problem]) -> Line | None:
     before = len(problems)
     transaction_id = cells["transaction_id"]
-    if not transaction_id:
-        problems.append(Problem(f"{where}, column transaction_id", "missing"))
-    currency = cells.get("currency") or "EUR"
-    if currency.upper() != "EUR":
-        problems.append(Problem(f"{where}, column currency", f"{currency!r}: only EUR"))
+    if not transaction_id or len(transaction_id) > MAX_REFERENCE:
+        problem = "missing" if not transaction_id else f"longer than {MAX_REFERENCE} characters"
+        problems.append(Problem(f"{where}, column transaction_id", problem))
+    currency = (cells.get("currency") or CURRENCY).upper()
+    if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
+        problems.append(Problem(f"{where}, column currency", f"{currency[:10]!r} is not a code"))
+    account = cells.get("account") or DEFAULT_ACCOUNT
+    if len(account) > MAX_REFERENCE:
+        problems.append(Problem(f"{where}, column account", f"over {MAX_REFERENCE} characters"))
     booked_on: date | None = None
     try:
         booked_on = _day(cells["date"])
     except ValueError as exc:
         problems.append(Problem(f"{where}, column date", str(exc)))
-    cents = 0
+    value = Decimal(0)
     try:
-        cents = cents_from_text(cells["amount"])
+        value = read_amount(cells["amount"])
     except BadAmount as exc:
         problems.append(Problem(f"{where}, column amount", str(exc)))
-    if len(problems) > before or booked_on is None:
-        return None, 0
-    if cents < 0:
-        return None, 1  # money out
-    if cents == 0:
-        problems.append(Problem(f"{where}, column amount", "an amount must not be zero"))
-        return None, 0
-    entry = BankEntry(
+    if len(problems) > before:
+        return None
+    written = f"{cells['amount']} {currency}"
+    if value <= 0:
+        because = Ignored.DEBIT if value < 0 else Ignored.ZERO
+        return IgnoredEntry(where, because, written, transaction_id)
+    money = money_of(value, currency, written)
+    return BankEntry(
         transaction_id=transaction_id,
-        account=cells.get("account") or DEFAULT_ACCOUNT,
+        account=account,
         booked_on=booked_on,
-        amount_cents=cents,
-        remittance=cells["remittance"],
-        payer=cells.get("payer") or None,
+        amount_cents=money.cents,
+        remittance=joined_text([cells["remittance"]]),
+        payer=joined_text([cells.get("payer")], MAX_PAYER) or None,
+        where=where,
+        amount=written,
+        unusable=money.unusable,
+        detail=money.detail,
     )
-    return entry, 0
+
+
+csv_format = FileFormat(
+    name="csv",
+    description="CSV: a header naming at least transaction_id, date, amount and remittance",
+    media_types=("text/csv", "application/csv"),
+    suffixes=(".csv",),
+    sniff=lambda data: b"transaction_id" in without_bom(data)[:1024].split(b"\n", 1)[0].lower(),
+    reader=parse_csv,
+)

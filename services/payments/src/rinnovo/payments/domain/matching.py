@@ -35,6 +35,11 @@ class ReviewReason(StrEnum):
     CANCELLED_ORDER = "cancelled_order"
     PAYMENT_REFUSED = "payment_refused"
     """Registered, but orders could not apply it (order cancelled meanwhile, ...)."""
+    FOREIGN_CURRENCY = "foreign_currency"
+    """A credit in another currency than the euro: its value in euro is not known here."""
+    UNUSABLE_AMOUNT = "unusable_amount"
+    """A credit without an amount in whole euro cents (none given, a fraction of a cent,
+    transactions that do not add up to their entry)."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,9 @@ ALLOWED: dict[ReviewReason, frozenset[Action]] = {
     ReviewReason.AMBIGUOUS_REFERENCE: frozenset(Action),
     ReviewReason.CANCELLED_ORDER: frozenset({Action.REFUND, Action.DISMISS}),
     ReviewReason.PAYMENT_REFUSED: frozenset({Action.REFUND, Action.DISMISS}),
+    # Its value in euro is unknown: the operator settles it with the bank, then dismisses it.
+    ReviewReason.FOREIGN_CURRENCY: frozenset({Action.DISMISS}),
+    ReviewReason.UNUSABLE_AMOUNT: frozenset(Action),
 }
 
 
@@ -85,6 +88,8 @@ class ReviewItem:
             resolution.order_number or self.order_number
         ):
             raise CannotResolve("name the order number the money is for")
+        if resolution.action is Action.REGISTER and self.amount_cents <= 0:
+            raise CannotResolve("no amount in euro cents arrived to register")
         if resolution.action is Action.REFUND and self.refund_cents <= 0:
             raise CannotResolve("there is nothing to refund")
         return replace(self, status=ReviewStatus.RESOLVED, resolution=resolution)

@@ -10,8 +10,7 @@ import structlog
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 
-from rinnovo.payments.adapters.camt053 import parse_camt053
-from rinnovo.payments.adapters.csv_statement import parse_csv
+from rinnovo.payments.adapters.statement_formats import StatementFormats
 from rinnovo.payments.domain.reviews import Action, ReviewStatus
 from rinnovo.payments.domain.statements import InvalidStatement, Statement
 from rinnovo.payments.entrypoints.schemas import (
@@ -33,45 +32,36 @@ T = TypeVar("T")
 
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024
 MAX_CALLBACK_BYTES = 512 * 1024
-XML_TYPES = {"application/xml", "text/xml"}
-CSV_TYPES = {"text/csv", "application/csv"}
 
 ERRORS = COMMON_RESPONSES
 TOO_LARGE: dict[int | str, dict[str, Any]] = {413: {"description": "The body is too large"}}
-STATEMENT_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "The statement file as it came from the bank.",
-        "content": {
-            "application/xml": {"schema": {"type": "string", "description": "camt.053"}},
-            "text/csv": {
-                "schema": {
-                    "type": "string",
-                    "description": "A header line naming at least transaction_id, date, "
-                    "amount and remittance; comma or semicolon separated.",
-                }
-            },
-        },
+
+
+def statement_body(formats: StatementFormats) -> dict[str, Any]:
+    content = {
+        media_type: {"schema": {"type": "string", "description": description}}
+        for media_type, description in formats.media_types.items()
     }
-}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": "The statement file as it came from the bank.",
+            "content": content,
+        }
+    }
 
 
-def read_statement(data: bytes, content_type: str) -> Statement:
+def read_statement(formats: StatementFormats, data: bytes, content_type: str) -> Statement:
     """Validate the whole file first: a file with a problem imports nothing."""
-    kind = content_type.split(";")[0].strip().lower()
+    fmt = formats.for_media_type(content_type)
+    if fmt is None:
+        accepted = ", ".join(formats.media_types)
+        raise Problem(415, "Unsupported statement format", f"send the file as one of {accepted}")
     try:
-        if kind in XML_TYPES or kind.endswith("+xml"):
-            return parse_camt053(data)
-        if kind in CSV_TYPES:
-            return parse_csv(data)
+        return fmt.parse(data)
     except InvalidStatement as exc:
         errors = [{"field": p.where, "message": p.message} for p in exc.problems[:50]]
         raise Problem(422, "Invalid statement", str(exc)[:2000], errors=errors) from exc
-    raise Problem(
-        415,
-        "Unsupported statement format",
-        "send a camt.053 file as application/xml or a CSV file as text/csv",
-    )
 
 
 def customer_router(app: PaymentsApp, auth: Auth) -> APIRouter:
@@ -139,28 +129,32 @@ def public_router(app: PaymentsApp) -> APIRouter:
     return router
 
 
-def admin_router(app: PaymentsApp, auth: Auth) -> APIRouter:
+def admin_router(app: PaymentsApp, auth: Auth, formats: StatementFormats) -> APIRouter:
     router = APIRouter(prefix="/v1/admin", tags=["operators"], responses=ERRORS)
     Admin = Annotated[Principal, Depends(auth.admin)]
 
     @router.post(
         "/statements",
-        summary="Import a bank statement: camt.053 (application/xml) or CSV (text/csv)",
-        description="The body is the file. It is validated whole first (422 names the line or "
-        "element of each problem, and nothing is imported); then each credit is matched by the "
-        "order number in its remittance text and by amount. Importing a file again changes "
-        "nothing.",
-        responses={**TOO_LARGE, 415: {"description": "Neither camt.053 nor CSV"}},
-        openapi_extra=STATEMENT_BODY,
+        summary="Import a bank statement: camt.053/camt.054 (application/xml), CSV (text/csv) "
+        "or MT940 (application/x-mt940)",
+        description="The body is the file. It is validated whole first: a file that cannot be "
+        "trusted (not the format, a value that is not of its type, an amount above the bound) is "
+        "refused with 422 naming the line or element of each problem, and nothing is imported. "
+        "Then each credit is matched by the order number in its remittance text and by amount; "
+        "a credit that cannot be reconciled (another currency, a fraction of a cent) opens a "
+        "review item and the rest is imported. The answer says what happened to each entry. "
+        "Importing a file again changes nothing.",
+        responses={**TOO_LARGE, 415: {"description": "Not a statement format loaded here"}},
+        openapi_extra=statement_body(formats),
     )
     async def import_statement(request: Request, me: Admin) -> ImportOut:
         data = await request.body()
         if len(data) > MAX_STATEMENT_BYTES:
             raise Problem(413, "Too large", f"at most {MAX_STATEMENT_BYTES} bytes")
-        statement = read_statement(data, request.headers.get("content-type", ""))
-        summary = await app.import_statement(statement, me.subject)
-        log.info("statement imported", **vars(summary))
-        return ImportOut.of(summary)
+        statement = read_statement(formats, data, request.headers.get("content-type", ""))
+        result = await app.import_statement(statement, me.subject)
+        log.info("statement imported", **result.counts())
+        return ImportOut.of(result)
 
     @router.get("/reviews", summary="Money waiting for an operator")
     async def reviews(

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from rinnovo.payments.domain.payments import Instructions, Payment
 from rinnovo.payments.domain.reviews import ReviewItem
-from rinnovo.payments.handlers import ImportSummary
+from rinnovo.payments.domain.statement_import import EntryResult, ImportResult
 from rinnovo.payments.methods.base import PaymentMethod, StoredMethod
 from rinnovo.runtime.clock import rome_date
 
@@ -166,6 +166,25 @@ class ResolveIn(Body):
     )
 
 
+class EntryOut(BaseModel):
+    where: str = Field(description="Its place in the file: `Stmt[1]/Ntry[3]`, `line 7`, ...")
+    outcome: Literal["registered", "review", "ignored", "already_imported"]
+    reason: str | None = Field(
+        description="Why: the review's reason (e.g. `unknown_reference`, `foreign_currency`), "
+        "or why it was ignored (`debit`, `reversal`, `not_booked`, `zero`)."
+    )
+    reference: str | None = Field(description="The reference that identifies the transaction.")
+    amount: str = Field(description="As written in the file, with its currency.")
+    amount_cents: int | None
+    order_number: str | None
+    review_id: str | None
+    detail: str
+
+    @classmethod
+    def of(cls, e: EntryResult) -> "EntryOut":
+        return cls(**{**vars(e), "outcome": e.outcome.value})
+
+
 class ImportOut(BaseModel):
     statement_id: str
     format: str
@@ -174,8 +193,9 @@ class ImportOut(BaseModel):
     registered: int
     reviews_opened: int
     already_imported: int = Field(description="Credits seen in an earlier import: untouched.")
-    ignored: int = Field(description="Debits, unbooked or reversed entries.")
+    ignored: int = Field(description="Debits, unbooked, reversed or zero entries.")
+    entries: list[EntryOut] = Field(description="What happened to each entry, in file order.")
 
     @classmethod
-    def of(cls, s: ImportSummary) -> "ImportOut":
-        return cls(**vars(s))
+    def of(cls, r: ImportResult) -> "ImportOut":
+        return cls(**r.counts(), entries=[EntryOut.of(e) for e in r.entries])

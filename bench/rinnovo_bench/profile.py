@@ -1,9 +1,11 @@
 """A sampling profile of a running service process (py-spy), reduced to its top frames.
 
-py-spy attaches to the process from outside (``ptrace``), samples its Python stacks 100 times
-a second while it works, and leaves idle waits out. Each function's *self* share is the
-samples in which it was the innermost frame; its *total* share, those in which it was
-anywhere on the stack; each package's share sums the self samples of its functions.
+py-spy attaches to the process from outside (``ptrace``) and samples its Python stacks 200
+times a second, keeping only the samples of the thread holding the GIL (``--gil``): the
+Python code at work, not the waits in ``select`` nor the system calls, whose cost the
+``/proc`` CPU account holds. Each function's *self* share is the samples in which it was the
+innermost frame; its *total* share, those in which it was anywhere on the stack; each
+package's share sums the self samples of its functions.
 """
 
 import contextlib
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from rinnovo_bench.common import Json
 
-RATE = 100
+RATE = 200
 FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*)\)$")
 
 
@@ -34,7 +36,7 @@ class Profiler:
             self.error = "py-spy is not installed"
             return
         command = [spy, "record", "--pid", str(pid), "--rate", str(RATE), "--format", "raw"]
-        command += ["--nolineno", "--nonblocking", "--output", str(out)]
+        command += ["--gil", "--nolineno", "--nonblocking", "--output", str(out)]
         self._proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     def stop(self) -> Json | None:

@@ -358,7 +358,7 @@ async def run(options: Options, log_dir: Path) -> Json:
         pipeline = Pipeline(options, processes, prefix, emails)
         watcher: asyncio.Task[None] | None = None
         try:
-            await asyncio.sleep(2)  # let the services settle after their start
+            await asyncio.sleep(options.pick(2, 10))  # the services settle after their start
             idle = await idle_stack(options, processes)
             progress(f"idle stack: {idle['total_percent']:.1f} % of one core")
             ready = asyncio.Event()

@@ -6,8 +6,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -16,31 +14,9 @@ from pathlib import Path
 
 from rinnovo.devstack.stack import LocalStack
 from rinnovo_bench import baselines, hop, report
-from rinnovo_bench.common import Json, Options
+from rinnovo_bench.common import RESULTS, Json, Options, machine
 
 BENCHES = ("baselines", "hop", "scheduler", "api", "pipeline")
-RESULTS = Path(__file__).resolve().parent.parent / "results"
-PATCHES = Path(__file__).resolve().parents[2] / "deploy" / "local" / "ferretdb" / "patches"
-
-
-def machine() -> Json:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    memory = subprocess.run(["free", "-g"], capture_output=True, text=True, check=False).stdout
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "free_g": memory.strip(),
-        "loadavg_at_start": os.getloadavg(),
-        "ferretdb_patches": sorted(p.name for p in PATCHES.glob("*.patch")),
-        "python": platform.python_version(),
-    }
 
 
 async def run_all(options: Options, only: list[str], log_dir: Path) -> Json:

@@ -1,17 +1,23 @@
 """What every benchmark shares: options, repetitions, summaries, the servers."""
 
 import asyncio
+import os
+import platform
 import statistics
+import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 Json = dict[str, Any]
+RESULTS = Path(__file__).resolve().parent.parent / "results"
+PATCHES = Path(__file__).resolve().parents[2] / "deploy" / "local" / "ferretdb" / "patches"
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,26 @@ class Options:
 
     def pick(self, quick: int, full: int) -> int:
         return quick if self.quick else full
+
+
+def machine() -> Json:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = subprocess.run(["free", "-g"], capture_output=True, text=True, check=False).stdout
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "free_g": memory.strip(),
+        "loadavg_at_start": os.getloadavg(),
+        "ferretdb_patches": sorted(p.name for p in PATCHES.glob("*.patch")),
+        "python": platform.python_version(),
+    }
 
 
 def summary(values: Sequence[float], unit: str) -> Json:

@@ -11,12 +11,14 @@ by this one again, and the query is timed on each (repeated unless it scans).
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rinnovo.devstack.ferretdb import FerretDBServer
-from rinnovo_bench.common import Json, Options, progress, summary
+from rinnovo_bench.common import RESULTS, Json, Options, machine, progress, summary
 from rinnovo_bench.scheduler import Bench
 
 
@@ -87,10 +89,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", type=Path, required=True, help="the other FerretDB binary")
     parser.add_argument("--totals", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    started = datetime.now(UTC)
+    host = machine()
     with tempfile.TemporaryDirectory(prefix="rinnovo-fullquery-") as tmp:
         points = asyncio.run(compare(args.before, args.totals, args.repetitions, Path(tmp)))
-    print(json.dumps({"before_binary": str(args.before), "points": points}, indent=2))
+    host["loadavg_at_end"] = os.getloadavg()
+    document = {
+        "started_at": started.isoformat(),
+        "before_binary": str(args.before),
+        "machine": host,
+        "points": points,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"{started:%Y%m%dT%H%M%SZ}-fullquery.json"
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    for point in points:
+        before, after = point["before"]["median"], point["after"]["median"]
+        print(f"{point['total']:>9,} services: before {before:,.1f} ms, after {after:,.1f} ms")
+    print(f"results: {path}")
     return 0
 
 

@@ -21,7 +21,7 @@ import httpx
 
 from rinnovo.runtime.auth import AuthSettings, issue_token
 from rinnovo.runtime.clock import rome_date
-from rinnovo_bench.common import Json, Options, drop_database, unique
+from rinnovo_bench.common import Json, Options, drop_database, http_limits, unique
 from rinnovo_bench.loadgen import HttpRequests, closed_loop, http_open_loop, window
 from rinnovo_bench.processes import service_env, start
 from rinnovo_bench.scheduler import LOAD_BATCH, Bench
@@ -69,7 +69,7 @@ async def run(options: Options, log_dir: Path) -> Json:
         items=SERVICES_PER_PROBE,
     )
     try:
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        limits = http_limits(64)
         async with httpx.AsyncClient(
             base_url=processes.url("orders"), limits=limits, timeout=30.0
         ) as client:

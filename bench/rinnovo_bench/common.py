@@ -53,6 +53,17 @@ def machine() -> Json:
     }
 
 
+def http_limits(connections: int) -> Any:
+    """Pool limits of a bench HTTP client. Idle connections are dropped well before uvicorn's
+    keep-alive timeout (5 s) closes them, so a request never goes out on a connection the
+    server is closing at that moment (a ``ReadError``)."""
+    import httpx
+
+    return httpx.Limits(
+        max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=2.0
+    )
+
+
 def summary(values: Sequence[float], unit: str) -> Json:
     """Median of the repetitions, with their min and max (all kept)."""
     return {

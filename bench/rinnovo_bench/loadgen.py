@@ -20,7 +20,7 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-from rinnovo_bench.common import Json
+from rinnovo_bench.common import Json, http_limits
 
 MAX_MICROS = 600_000_000
 PERCENTILES = (50.0, 90.0, 99.0, 99.9, 100.0)
@@ -177,7 +177,7 @@ def _share_of_http_open_loop(
     import httpx
 
     async def run() -> OpenLoopResult:
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        limits = http_limits(64)
         async with httpx.AsyncClient(base_url=requests.base_url, limits=limits) as client:
 
             async def send(i: int) -> bool:

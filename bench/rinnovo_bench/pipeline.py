@@ -36,7 +36,15 @@ from rinnovo.notifier.testing import Inbox, SmtpServer
 from rinnovo.runtime.auth import AuthSettings, issue_token
 from rinnovo.runtime.clock import rome_date
 from rinnovo_bench import cost
-from rinnovo_bench.common import Json, Options, drop_database, progress, summary, unique
+from rinnovo_bench.common import (
+    Json,
+    Options,
+    drop_database,
+    http_limits,
+    progress,
+    summary,
+    unique,
+)
 from rinnovo_bench.loadgen import histogram, open_loop, percentiles_ms, window
 from rinnovo_bench.processes import rss_mib, service_env, start
 from rinnovo_bench.profile import Profiler
@@ -107,7 +115,7 @@ class Pipeline:
         self.requested = Rendezvous()
         self.emails = emails
         self.admin = {"Authorization": f"Bearer {issue_token(AuthSettings(), 'ops', {'admin'})}"}
-        limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
+        limits = http_limits(128)
         self.orders = httpx.AsyncClient(
             base_url=processes.url("orders"), limits=limits, timeout=60.0
         )

@@ -252,6 +252,8 @@ def table(document: Json) -> str:
     if p := r.get("pipeline"):
         parts += [("cost account of one renewal (closed loop)", lambda: cost_rows(p))]
         parts += [("profile", lambda: profile_rows(p))]
+    errors: list[Row] = [(name, error, "", "") for name, error in r.get("errors", {}).items()]
+    parts.append(("benchmarks that failed (their figures are missing)", lambda: errors))
     out = "".join(render(title, rows()) for title, rows in parts)
     if quick:
         out += "quick run: small sizes and short windows; its percentiles are not reportable\n"

@@ -24,6 +24,7 @@ from rinnovo.runtime.body_limit import BodyLimit
 from rinnovo.runtime.clock import Clock, ShiftedClock
 from rinnovo.runtime.dead_letters import DeadLetters
 from rinnovo.runtime.events import Record
+from rinnovo.runtime.io_metrics import count_io
 from rinnovo.runtime.kafka import (
     EventHandler,
     OutboxPublisher,
@@ -61,7 +62,10 @@ class ServiceRuntime:
         self.clock = clock or service_clock(settings.time_travel)
         self.metrics = Metrics()
         self.mongo: AsyncMongoClient[Document] = AsyncMongoClient(
-            settings.infra.mongodb_url, tz_aware=True, connect=False
+            settings.infra.mongodb_url,
+            tz_aware=True,
+            connect=False,
+            event_listeners=count_io(self.metrics) if settings.io_metrics else [],
         )
         self.db: AsyncDatabase[Document] = self.mongo[settings.database or f"rinnovo_{name}"]
         self.producer = make_producer(settings.infra, name)

@@ -65,6 +65,10 @@ class ServiceSettings(BaseSettings):
         description="How long an idle consumer waits for records, then again before it looks "
         "(a record arriving in the second wait is taken that much later).",
     )
+    io_metrics: bool = Field(
+        default=False,
+        description="Count database commands and Kafka requests on /metrics (benchmarks).",
+    )
     time_travel: bool = Field(
         default=False,
         description="Demo and test deployments only: lets an admin move this service's clock.",

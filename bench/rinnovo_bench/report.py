@@ -124,7 +124,7 @@ def targets(r: Json, quick: bool) -> list[Row]:
         idle = p["idle_stack"]
         rows.append(
             (
-                "whole stack idle (Kafka, FerretDB, 4 services)",
+                "whole stack idle (Kafka, FerretDB, the services)",
                 f"{idle['total_percent']:.1f} % of one core over {idle['seconds']:.0f} s",
                 "<= 5 %",
                 verdict(idle["total_percent"] <= 5),

@@ -15,7 +15,7 @@ N ?= 10
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup run test unit integration e2e cluster-test deploy-check faults-soak lint format contracts servers clean-data bench bench-quick chromium browser portal-screenshots
+.PHONY: help setup run test unit integration e2e cluster-test deploy-check faults-soak lint format contracts servers clean-data bench bench-quick chromium browser portal-screenshots bench-fullquery
 
 help:
 	@echo "make run        set up and run the whole system on local Kafka + FerretDB"
@@ -31,6 +31,7 @@ help:
 	@echo "make contracts  export JSON Schemas and AsyncAPI documents, publish compatible versions"
 	@echo "make servers    install the local Kafka, FerretDB and schema registry (done on demand anyway)"
 	@echo "make bench      benchmarks on the real servers (BENCH_ARGS=--quick for a smoke run)"
+	@echo "make bench-fullquery BEFORE=path/to/rinnovo-ferretdb   the scheduler's full query, that build vs this one"
 	@echo "make clean-data delete the data kept between runs (~/.cache/rinnovo/data)"
 
 $(UV):
@@ -108,6 +109,12 @@ bench: $(UV) servers
 
 bench-quick:
 	$(MAKE) bench BENCH_ARGS="--quick $(BENCH_ARGS)"
+
+# The scheduler's full query on the same stored services, served by another FerretDB build
+# (BEFORE=path to its rinnovo-ferretdb binary) and by this checkout's.
+bench-fullquery: $(UV) servers
+	$(UV) sync --frozen --group bench
+	PYTHONPATH=bench $(UV) run --no-sync python -m rinnovo_bench.fullquery --before "$(BEFORE)" $(BENCH_ARGS)
 
 clean-data:
 	rm -rf "$${RINNOVO_CACHE_DIR:-$$HOME/.cache/rinnovo}/data"

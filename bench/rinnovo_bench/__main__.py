@@ -6,75 +6,65 @@ import argparse
 import asyncio
 import json
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
 from rinnovo.devstack.stack import LocalStack
 from rinnovo_bench import baselines, hop, report
-from rinnovo_bench.common import Json, Options
+from rinnovo_bench.common import RESULTS, Json, Options, machine
 
 BENCHES = ("baselines", "hop", "scheduler", "api", "pipeline", "portal")
-RESULTS = Path(__file__).resolve().parent.parent / "results"
 
 
-def machine() -> Json:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    memory = subprocess.run(["free", "-g"], capture_output=True, text=True, check=False).stdout
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "free_g": memory.strip(),
-        "loadavg_at_start": os.getloadavg(),
-        "python": platform.python_version(),
-    }
-
-
-async def run_all(options: Options, only: list[str], log_dir: Path) -> Json:
-    results: Json = {}
-    timings: Json = {}
+async def run_one(name: str, options: Options, results: Json, log_dir: Path) -> Json:
     # The hop and the baselines share a collection size, so their ratios compare like with
     # like (FerretDB's cost per guarded write grows with the collection).
     documents = options.pick(100, 200)
+    if name == "baselines":
+        return await baselines.run(options, documents)
+    if name == "hop":
+        if "baselines" not in results:
+            results["baselines"] = await baselines.run(options, documents)
+        return await hop.run(options, documents, results["baselines"])
+    # Imported when run: they need the `bench` dependency group (HdrHistogram).
+    if name == "scheduler":
+        from rinnovo_bench import scheduler
+
+        return await scheduler.run(options)
+    if name == "api":
+        from rinnovo_bench import api
+
+        return await api.run(options, log_dir / "api")
+    if name == "pipeline":
+        from rinnovo_bench import pipeline
+
+        return await pipeline.run(options, log_dir / "pipeline")
+    from rinnovo_bench import portal
+
+    return await portal.run(options, log_dir / "portal")
+
+
+async def run_all(options: Options, only: list[str], log_dir: Path) -> Json:
+    """Each benchmark in turn; one that fails is recorded as such and the others still run."""
+    results: Json = {}
+    timings: Json = {}
+    errors: Json = {}
     for name in only:
         started = time.perf_counter()
         print(f"-- {name}", file=sys.stderr, flush=True)
-        if name == "baselines":
-            results[name] = await baselines.run(options, documents)
-        elif name == "hop":
-            if "baselines" not in results:
-                results["baselines"] = await baselines.run(options, documents)
-            results[name] = await hop.run(options, documents, results["baselines"])
-        # Imported when run: they need the `bench` dependency group (HdrHistogram).
-        elif name == "scheduler":
-            from rinnovo_bench import scheduler
-
-            results[name] = await scheduler.run(options)
-        elif name == "api":
-            from rinnovo_bench import api
-
-            results[name] = await api.run(options, log_dir / "api")
-        elif name == "pipeline":
-            from rinnovo_bench import pipeline
-
-            results[name] = await pipeline.run(options, log_dir / "pipeline")
-        elif name == "portal":
-            from rinnovo_bench import portal
-
-            results[name] = await portal.run(options, log_dir / "portal")
+        try:
+            results[name] = await run_one(name, options, results, log_dir)
+        except Exception as exc:
+            traceback.print_exc()
+            errors[name] = f"{type(exc).__name__}: {exc}"
         timings[name] = time.perf_counter() - started
     results["seconds"] = timings
+    if errors:
+        results["errors"] = errors
     return results
 
 
@@ -90,35 +80,46 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("figures are medians of at least 3 repetitions")
 
     started = datetime.now(UTC)
+    host = machine()  # the load average before the run, not after
     with (
         tempfile.TemporaryDirectory(prefix="rinnovo-bench-") as tmp,
         LocalStack(Path(tmp) / "stack") as stack,
     ):
+        servers = {
+            name: server.pid
+            for name, server in (("kafka", stack.kafka), ("ferretdb", stack.ferretdb))
+            if server is not None and server.pid is not None
+        }
         options = Options(
             quick=args.quick,
             repetitions=args.repetitions,
             kafka=stack.kafka_bootstrap_servers,
             mongodb=stack.mongodb_url,
+            servers=servers,
         )
         results = asyncio.run(run_all(options, args.only, Path(tmp) / "logs"))
+    host["loadavg_at_end"] = os.getloadavg()
+    host["servers_started"] = sorted(servers)  # else MONGODB_URL/KAFKA_BOOTSTRAP_SERVERS
     document: Json = {
         "started_at": started.isoformat(),
         "mode": "quick" if args.quick else "full",
         "repetitions": args.repetitions,
-        "machine": machine(),
+        "machine": host,
         "results": results,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    # A quick run never replaces the figures of the last full run.
+    # A quick run never replaces the figures of the last full run, nor does a failed one.
+    failed = "errors" in results
     suffix = "-quick" if args.quick else ""
-    stamp = started.strftime("%Y%m%dT%H%M%SZ") + suffix
-    for path in (args.out / f"{stamp}.json", args.out / f"latest{suffix}.json"):
+    stamp = started.strftime("%Y%m%dT%H%M%SZ") + suffix + ("-failed" if failed else "")
+    paths = [args.out / f"{stamp}.json"] + ([] if failed else [args.out / f"latest{suffix}.json"])
+    for path in paths:
         path.write_text(json.dumps(document, indent=2, default=str) + "\n")
     print(report.table(document))
-    if not args.no_plot:
+    if not args.no_plot and not failed:
         report.plot(document, args.out / f"latest{suffix}.png")
-    print(f"results: {args.out / (stamp + '.json')}")
-    return 0
+    print(f"results: {paths[0]}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -1,17 +1,23 @@
 """What every benchmark shares: options, repetitions, summaries, the servers."""
 
 import asyncio
+import os
+import platform
 import statistics
+import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 Json = dict[str, Any]
+RESULTS = Path(__file__).resolve().parent.parent / "results"
+PATCHES = Path(__file__).resolve().parents[2] / "deploy" / "local" / "ferretdb" / "patches"
 
 
 @dataclass(frozen=True)
@@ -20,9 +26,42 @@ class Options:
     repetitions: int
     kafka: str
     mongodb: str
+    servers: dict[str, int] = field(default_factory=dict)
+    """Process ids of the servers the bench started (``kafka``, ``ferretdb``), for their CPU."""
 
     def pick(self, quick: int, full: int) -> int:
         return quick if self.quick else full
+
+
+def machine() -> Json:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = subprocess.run(["free", "-g"], capture_output=True, text=True, check=False).stdout
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "free_g": memory.strip(),
+        "loadavg_at_start": os.getloadavg(),
+        "ferretdb_patches": sorted(p.name for p in PATCHES.glob("*.patch")),
+        "python": platform.python_version(),
+    }
+
+
+def http_limits(connections: int) -> Any:
+    """Pool limits of a bench HTTP client. Idle connections are dropped well before uvicorn's
+    keep-alive timeout (5 s) closes them, so a request never goes out on a connection the
+    server is closing at that moment (a ``ReadError``)."""
+    import httpx
+
+    return httpx.Limits(
+        max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=2.0
+    )
 
 
 def summary(values: Sequence[float], unit: str) -> Json:

@@ -7,15 +7,21 @@ the service → the notifier's "renewal completed" e-mail is accepted by the SMT
 The generator does the two outside actions (the checkout, the statement as soon as the
 payment is requested) and times each stage.
 
-- max sustainable rate: a closed loop of concurrent renewals;
-- latency at 50% of it: an open loop, from each renewal's intended start to the SMTP
-  server's acceptance of its e-mail (HdrHistogram);
+- the idle stack: CPU of Kafka, FerretDB and the four services doing nothing, as a share of
+  one core (before any load, after the services settled);
+- max sustainable rate: a closed loop of concurrent renewals, with the cost account of those
+  renewals (``cost``: CPU per renewal of every process, database commands and Kafka
+  requests per renewal of every service);
+- a profile of the service that spent the most CPU per renewal, under another closed loop;
+- latency at 50% of the max rate: an open loop over a reportable window, from each
+  renewal's intended start to the SMTP server's acceptance of its e-mail (HdrHistogram);
 - the resident size of every service process, idle and under that load.
 """
 
 import asyncio
 import contextlib
 import json
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -29,9 +35,19 @@ from rinnovo.devstack.services import SERVICES, ServiceProcesses
 from rinnovo.runtime.auth import AuthSettings, issue_token
 from rinnovo.runtime.clock import rome_date
 from rinnovo.testing.smtp import Inbox, SmtpServer
-from rinnovo_bench.common import Json, Options, drop_database, progress, summary, unique
-from rinnovo_bench.loadgen import histogram, open_loop, percentiles_ms
+from rinnovo_bench import cost
+from rinnovo_bench.common import (
+    Json,
+    Options,
+    drop_database,
+    http_limits,
+    progress,
+    summary,
+    unique,
+)
+from rinnovo_bench.loadgen import histogram, open_loop, percentiles_ms, window
 from rinnovo_bench.processes import rss_mib, service_env, start
+from rinnovo_bench.profile import Profiler
 
 ACCEPT = {
     doc: {"accepted": True, "version": "2025-01"}
@@ -99,7 +115,7 @@ class Pipeline:
         self.requested = Rendezvous()
         self.emails = emails
         self.admin = {"Authorization": f"Bearer {issue_token(AuthSettings(), 'ops', {'admin'})}"}
-        limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
+        limits = http_limits(128)
         self.orders = httpx.AsyncClient(
             base_url=processes.url("orders"), limits=limits, timeout=60.0
         )
@@ -243,29 +259,71 @@ async def sample_rss(processes: ServiceProcesses, stop: asyncio.Event) -> dict[s
     return peak
 
 
-async def measure(options: Options, processes: ServiceProcesses, pipeline: Pipeline) -> Json:
-    max_count = options.pick(9, 120)
+def stack_pids(options: Options, processes: ServiceProcesses) -> dict[str, int]:
+    """The processes of the stack: the servers the bench started and the four services."""
+    return {**options.servers, **{name: processes.pid(name) for name in SERVICES}}
+
+
+async def idle_stack(options: Options, processes: ServiceProcesses) -> Json:
+    """CPU of the whole stack doing nothing, as a share of one core."""
+    pids = stack_pids(options, processes)
+    before = await cost.snapshot(pids)
+    await asyncio.sleep(options.pick(5, 30))
+    return cost.idle_share(before, await cost.snapshot(pids))
+
+
+async def max_rate(options: Options, processes: ServiceProcesses, pipeline: Pipeline) -> Json:
+    """The closed loop's repetitions, and the cost account of all their renewals."""
     concurrency = options.pick(8, 16)
-    seconds = options.pick(6, 40)
+    per_rep = options.pick(9, 120) // options.repetitions
+    pids = stack_pids(options, processes) | {"generator": os.getpid()}
+    urls = {name: processes.url(name) for name in SERVICES}
+    before = await cost.snapshot(pids, urls)
+    rates = []
+    for rep in range(options.repetitions):
+        rates.append(await closed_loop(pipeline, 5 + rep * per_rep, per_rep, concurrency))
+        progress(f"closed loop of {concurrency}: {rates[-1]:.2f} renewals/s")
+    account = cost.account(before, await cost.snapshot(pids, urls), per_rep * options.repetitions)
+    if pipeline.failures:
+        raise RuntimeError(f"{pipeline.failures} renewals failed: {pipeline.last_failure}")
+    summarised = summary(rates, "renewals/s") | {"concurrency": concurrency, "renewals": per_rep}
+    return {"max_rate": summarised, "cost": account}
+
+
+async def profile(
+    options: Options, processes: ServiceProcesses, pipeline: Pipeline, account: Json, out: Path
+) -> Json:
+    """py-spy on the service with the most CPU per renewal, under a closed loop."""
+    per_service = {n: account["cpu_ms_per_unit"][n] for n in SERVICES}
+    hottest = max(per_service, key=per_service.__getitem__)
+    count = options.pick(8, 120)
+    await pipeline.prepare(count)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    profiler = Profiler(processes.pid(hottest), out)
+    await closed_loop(pipeline, len(pipeline.carts) - count, count, options.pick(8, 16))
+    frames = profiler.stop()
+    progress(f"profiled {hottest}: {frames['samples'] if frames else profiler.error} samples")
+    return {"service": hottest, "renewals": count, "frames": frames, "error": profiler.error}
+
+
+async def measure(
+    options: Options, processes: ServiceProcesses, pipeline: Pipeline, log_dir: Path
+) -> Json:
     loop = asyncio.get_running_loop()
     idle = {name: rss_mib(processes.pid(name)) for name in SERVICES}
-    await pipeline.prepare(max_count + 5)
+    await pipeline.prepare(options.pick(9, 120) + 5)
     progress(f"{len(pipeline.carts)} services with a renewal cart")
     for i in range(5):  # warm up: one renewal at a time
         if not await pipeline.renew(i, loop.time()):
             raise RuntimeError(f"a renewal failed: {pipeline.last_failure}")
     progress("warmed up")
-    rates = []
-    per_rep = max_count // options.repetitions
-    for rep in range(options.repetitions):
-        rates.append(await closed_loop(pipeline, 5 + rep * per_rep, per_rep, concurrency))
-        progress(f"closed loop of {concurrency}: {rates[-1]:.2f} renewals/s")
-    if pipeline.failures:
-        raise RuntimeError(f"{pipeline.failures} renewals failed: {pipeline.last_failure}")
-    max_rate = summary(rates, "renewals/s")
-    rate = max_rate["median"] / 2
-    count = max(options.pick(5, 10), int(rate * seconds))
+    closed = await max_rate(options, processes, pipeline)
+    profiled = await profile(options, processes, pipeline, closed["cost"], log_dir / "profile.txt")
+    rate = closed["max_rate"]["median"] / 2
+    seconds = window(rate, options.quick, 6.0)
+    count = max(5, int(rate * seconds))
     await pipeline.prepare(count)
+    progress(f"open loop of {count} renewals at {rate:.2f}/s ({seconds:.0f} s)")
     offset = len(pipeline.carts) - count
     pipeline.stages = {stage: histogram() for stage in STAGES}
     stop = asyncio.Event()
@@ -276,14 +334,14 @@ async def measure(options: Options, processes: ServiceProcesses, pipeline: Pipel
     stop.set()
     loaded = await sampler
     progress(f"open loop at {rate:.2f}/s: {percentiles_ms(result.latency)}")
-    return {
-        "max_rate": max_rate | {"concurrency": concurrency, "renewals": per_rep},
+    return closed | {
+        "profile": profiled,
         "open_loop": result.to_json(),
         "latency_histogram": result.latency.encode().decode(),
         "stages_ms": {s: percentiles_ms(h) for s, h in pipeline.stages.items()},
         "failures": pipeline.failures,
         "rss_mib": {"idle": idle, "under_load_peak": loaded},
-        "targets": {"p99_ms": 500},
+        "targets": {"max_rate": 60, "p99_ms": 500, "rss_mib": 150},
     }
 
 
@@ -300,20 +358,26 @@ async def run(options: Options, log_dir: Path) -> Json:
         "RINNOVO_NOTIFIER_CHANNELS": "email",
         "RINNOVO_PAYMENTS_METHODS": '["bank_transfer","postal_slip"]',
     }
+    for name in SERVICES:  # the cost account's round trips
+        env[f"RINNOVO_{name.upper()}_IO_METRICS"] = "true"
     smtp.start()
     try:
         processes = await asyncio.to_thread(start, options, log_dir, SERVICES, env)
         pipeline = Pipeline(options, processes, prefix, emails)
-        ready = asyncio.Event()
-        watcher = asyncio.create_task(pipeline.watch_payments(ready))
+        watcher: asyncio.Task[None] | None = None
         try:
+            await asyncio.sleep(options.pick(2, 10))  # the services settle after their start
+            idle = await idle_stack(options, processes)
+            progress(f"idle stack: {idle['total_percent']:.1f} % of one core")
+            ready = asyncio.Event()
+            watcher = asyncio.create_task(pipeline.watch_payments(ready))
             await ready.wait()
-            await asyncio.sleep(2)  # let the services settle after their start
-            return await measure(options, processes, pipeline)
+            return await measure(options, processes, pipeline, log_dir) | {"idle_stack": idle}
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             await pipeline.close()
             await asyncio.to_thread(processes.stop_all)
     finally:

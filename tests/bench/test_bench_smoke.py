@@ -22,7 +22,7 @@ def test_quick_baselines_write_positive_figures(
     assert latest["mode"] == "quick"
     assert latest["machine"]["nproc"] >= 1
     baselines = latest["results"]["baselines"]
-    for figure in ("B_k", "B_m", "B_m_guarded", "B_v"):
+    for figure in ("B_k", "B_k_batch", "B_m", "B_m_guarded", "B_m_bulk", "B_v"):
         summary = baselines[figure]
         assert len(summary["runs"]) == 3
         assert 0 < summary["min"] <= summary["median"] <= summary["max"]

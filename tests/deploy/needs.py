@@ -140,10 +140,11 @@ def development_mode() -> Iterator[None]:
 
 @cache
 def topics_of(service: str) -> Topics:
-    """What the built service publishes and subscribes to (built, not started)."""
+    """What the built service publishes and subscribes to (built, not started), as its
+    AsyncAPI document declares them: its consumer is made only when it starts."""
     [ep] = [ep for ep in entry_points(group=SERVICES_GROUP) if ep.name == service]
     with development_mode():  # built to be read, never run: its default secrets do
-        broker = ep.load().build().runtime.broker
+        broker = ep.load().build().runtime.specification
     return Topics(
         produced=frozenset(p.topic for p in broker.publishers),
         consumed=frozenset(t.name for s in broker.subscribers for t in s.topics),

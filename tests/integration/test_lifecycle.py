@@ -89,10 +89,9 @@ async def test_a_whole_life_one_event_per_milestone(
 
 
 SCHEDULER_RACE_SERVICES = int(os.environ.get("RINNOVO_SCHEDULER_RACE_SERVICES", "200"))
-"""200 by default: the jump to expiry makes the scheduler run its full query on
-``next_due_at``, which FerretDB 1.x answers by reading the whole collection, and 2,000
-services take longer than a test should here. Set 2000 when MONGODB_URL points at a MongoDB
-server."""
+"""200 by default: after the jump to expiry every service has its milestones due at once,
+and 2,000 take longer than a test should on a busy machine. Set 2000 when MONGODB_URL
+points at a MongoDB server."""
 
 
 @pytest.mark.timeout(900)

@@ -1,17 +1,22 @@
 """The real servers: Kafka round trip, the MongoDB operations we rely on, restarts, cleanup."""
 
 import asyncio
+import itertools
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import uuid
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped,unused-ignore]
+from bson import ObjectId
 from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
@@ -253,6 +258,206 @@ async def test_string_equalities_use_the_field_index_and_keep_mongodb_matches(
     finally:
         await client.drop_database(database.name)
         await client.close()
+
+
+def _range_values() -> list[Any]:
+    """Values of every type a range may meet, in one field: dates on both sides of 1970 and
+    of 2001 (a shorter number of milliseconds), numbers of each type, strings that JSON
+    escapes or that look like numbers, arrays, documents, null."""
+    day = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        datetime(1960, 1, 1, tzinfo=UTC),
+        datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC),
+        datetime(1999, 12, 31, tzinfo=UTC),
+        datetime(2001, 9, 9, 1, 46, 40, tzinfo=UTC),
+        *(day + timedelta(hours=h) for h in (-30, -1, 0, 1, 30)),
+        -5,
+        0,
+        5,
+        9,
+        10,
+        2**40,
+        -0.5,
+        1.5,
+        1e300,
+        "",
+        "10",
+        "9",
+        "2026-01-01",
+        "2026-01-01T00:00:00+00:00",
+        "a",
+        "a b",
+        'a"b',
+        "a\\b",
+        "[x",
+        "è",
+        "\U0001f600",
+        True,
+        False,
+        None,
+        [],
+        [day - timedelta(days=400), "x"],
+        [7, "zz"],
+        {"v": 5},
+        ObjectId(),
+    ]
+
+
+def _range_bounds() -> list[Any]:
+    day = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        day,
+        datetime(1965, 1, 1, tzinfo=UTC),
+        datetime(2000, 1, 1, tzinfo=UTC),
+        5,
+        9.5,
+        -1,
+        0,
+        "",
+        "2026-01-01",
+        "9",
+        "a",
+        "\uffff",
+    ]
+
+
+def _kind(bound: Any) -> str:
+    return "date" if isinstance(bound, datetime) else "string" if isinstance(bound, str) else "n"
+
+
+async def _ids(cursor: Any) -> list[str]:
+    return [str(doc["_id"]) async for doc in cursor]
+
+
+async def test_ranges_read_through_a_values_index_and_match_a_full_scan(
+    local_stack: LocalStack,
+) -> None:
+    """``$lt/$lte/$gt/$gte`` on an indexed field read through its values index (our FerretDB
+    patch 05), and match exactly what the handler alone matches on every type: MongoDB's
+    type bracketing, arrays, missing fields. ``{$and: [filter]}`` is not pushed down."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(local_stack.mongodb_url)
+    database = client[f"ranges_{uuid.uuid4().hex[:8]}"]
+    docs = database["docs"]
+    try:
+        if "ferretdbVersion" not in await database.command("buildInfo"):
+            pytest.skip("the patches concern the FerretDB the project builds")
+        await docs.create_index([("v", ASCENDING)])
+        values = _range_values()
+        await docs.insert_many([{"_id": f"d{i}", "v": v} for i, v in enumerate(values)])
+        await docs.insert_one({"_id": "missing"})
+        bounds = _range_bounds()
+        filters: list[dict[str, Any]] = [
+            {"v": {op: bound}} for bound in bounds for op in ("$lt", "$lte", "$gt", "$gte")
+        ]
+        filters += [
+            {"v": {"$gte": low, "$lt": high}}
+            for low, high in itertools.permutations(bounds, 2)
+            if _kind(low) == _kind(high)
+        ]
+        matched = 0
+        for filter_ in filters:
+            pushed = sorted(await _ids(docs.find(filter_)))
+            assert pushed == sorted(await _ids(docs.find({"$and": [filter_]}))), filter_
+            matched += len(pushed)
+        assert matched > len(filters)  # the comparison is not between empty results
+        explained = await database.command(
+            {"explain": {"find": "docs", "filter": {"v": {"$lte": bounds[0]}}}}
+        )
+        assert explained["filterPushdown"] is True
+        plan = explained["queryPlanner"]["Plan"]
+        assert sum("USING INDEX" in step and "$values" in step for step in plan) == 2  # + arrays
+        unindexed = await database.command(
+            {"explain": {"find": "docs", "filter": {"w": {"$lte": bounds[0]}}}}
+        )
+        assert unindexed["filterPushdown"] is False  # left to the handler, as before
+    finally:
+        await client.drop_database(database.name)
+        await client.close()
+
+
+async def test_a_sort_on_the_ranged_field_is_read_in_index_order(local_stack: LocalStack) -> None:
+    """``{due: {$lte: t}}`` sorted by ``due`` with a limit (the scheduler's query) is read in
+    the values index's order, without a sort of its own, and returns what the handler's
+    in-memory sort returns; not once the field holds an array, which MongoDB sorts by its
+    least or greatest element."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(local_stack.mongodb_url)
+    database = client[f"rangesort_{uuid.uuid4().hex[:8]}"]
+    docs = database["docs"]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        if "ferretdbVersion" not in await database.command("buildInfo"):
+            pytest.skip("the patches concern the FerretDB the project builds")
+        await docs.create_index([("due", ASCENDING)])
+        # Distinct instants, stored out of order, some claimed; other types in between.
+        rows = [
+            {"_id": f"s{i}", "due": start + timedelta(minutes=(i * 37) % 500), "claimed": i % 3}
+            for i in range(500)
+        ]
+        rows += [{"_id": f"o{i}", "due": v, "claimed": 0} for i, v in enumerate([5, "x", True])]
+        await docs.insert_many(rows)
+        await docs.insert_one({"_id": "never", "claimed": 0})
+
+        async def check(expect_pushdown: bool) -> None:
+            for direction, limit, upto in itertools.product((1, -1), (1, 7, 100, 0), (0, 250)):
+                filter_ = {"due": {"$lte": start + timedelta(minutes=upto)}, "claimed": {"$lt": 2}}
+                find = {"filter": filter_, "sort": {"due": direction}, "limit": limit}
+                pushed = await _ids(docs.find(filter_, sort=[("due", direction)], limit=limit))
+                scanned = docs.find({"$and": [filter_]}, sort=[("due", direction)], limit=limit)
+                assert pushed == await _ids(scanned), find
+                explained = await database.command({"explain": {"find": "docs", **find}})
+                plan = " ".join(explained["queryPlanner"]["Plan"])
+                assert explained["sortPushdown"] is expect_pushdown, plan
+                assert "$values" in plan
+                if expect_pushdown:
+                    assert "TEMP B-TREE" not in plan and "MULTI-INDEX" not in plan, plan
+
+        await check(expect_pushdown=True)
+        await docs.insert_one(
+            {"_id": "array", "due": [start + timedelta(seconds=30), start + timedelta(days=9)]}
+        )
+        await check(expect_pushdown=False)
+    finally:
+        await client.drop_database(database.name)
+        await client.close()
+
+
+def test_values_indexes_follow_their_index_and_are_added_to_older_databases(
+    tmp_path: Path,
+) -> None:
+    """A values index is created and dropped with its index, and built at start for a
+    database written before patch 05 (simulated by dropping it while the server is down)."""
+    from pymongo import MongoClient
+
+    def values_indexes() -> list[str]:
+        with closing(sqlite3.connect(tmp_path / "ferretdb" / "sqlite" / "db.sqlite")) as db:
+            rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+        return sorted(name.split("_", 2)[-1] for (name,) in rows if name.endswith("$values"))
+
+    with FerretDBServer(tmp_path / "ferretdb") as server:
+        with MongoClient[dict[str, Any]](server.url) as client:
+            docs = client["db"]["docs"]
+            docs.insert_many([{"_id": i, "due": i, "tag": str(i), "a": {"b": i}} for i in range(9)])
+            docs.create_index([("due", ASCENDING)])
+            docs.create_index([("tag", ASCENDING)], unique=True)
+            docs.create_index([("tag", ASCENDING), ("due", ASCENDING)])
+            docs.create_index([("a.b", ASCENDING)])
+            docs.drop_index("tag_1")
+        server.stop()
+        assert values_indexes() == ["due_1$values"]
+        with closing(sqlite3.connect(tmp_path / "ferretdb" / "sqlite" / "db.sqlite")) as db:
+            (name,) = db.execute(
+                "SELECT name FROM sqlite_master WHERE name LIKE '%$values'"
+            ).fetchone()
+            db.execute(f'DROP INDEX "{name}"')
+            db.commit()
+        assert values_indexes() == []
+        server.start()
+        server.wait_ready(60)
+        with MongoClient[dict[str, Any]](server.url) as client:
+            docs = client["db"]["docs"]
+            assert [d["_id"] for d in docs.find({"due": {"$gt": 6}}, sort=[("due", 1)])] == [7, 8]
+        server.stop()
+        assert values_indexes() == ["due_1$values"]
 
 
 async def test_a_bulk_of_many_matching_updates_completes(local_stack: LocalStack) -> None:

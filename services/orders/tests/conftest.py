@@ -115,7 +115,7 @@ class Orders:
     wakes: list[None] = field(default_factory=list)
 
     def scheduler(self) -> Scheduler:
-        return Scheduler(self.ctx, None, lease=timedelta(seconds=60))
+        return Scheduler(self.ctx, lease=timedelta(seconds=60))
 
     def events(self, event_type: str | None = None) -> list[Event]:
         written = [*self.services.events, *self.orders.events]

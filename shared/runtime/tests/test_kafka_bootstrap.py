@@ -1,6 +1,6 @@
 """A list of brokers in ``KAFKA_BOOTSTRAP_SERVERS`` reaches every Kafka client as a list."""
 
-from rinnovo.runtime.kafka import bootstrap_servers, client_options, make_broker, make_producer
+from rinnovo.runtime.kafka import bootstrap_servers, client_options, make_broker
 from rinnovo.runtime.metrics import Metrics
 from rinnovo.runtime.settings import InfraSettings
 
@@ -17,6 +17,6 @@ def test_a_comma_separated_list_is_split_into_addresses() -> None:
 
 def test_the_broker_is_given_each_address_not_one_string_holding_them_all() -> None:
     # FastStream wraps a string in a list, so "a,b,c" would be one unresolvable host.
-    broker = make_broker(CLUSTER, "orders", Metrics(), make_producer(CLUSTER, "orders"))
+    broker = make_broker(CLUSTER, "orders", Metrics())
     [config] = broker.config.configs
     assert config.builder.keywords["bootstrap_servers"] == ADDRESSES

@@ -8,7 +8,7 @@ import pytest
 from faststream.security import SASLScram512
 from pydantic import SecretStr, ValidationError
 
-from rinnovo.runtime.kafka import client_options, make_broker, make_producer
+from rinnovo.runtime.kafka import client_options, make_broker
 from rinnovo.runtime.kafka_security import KafkaSecurity
 from rinnovo.runtime.metrics import Metrics
 from rinnovo.runtime.settings import InfraSettings
@@ -45,7 +45,7 @@ def test_the_environment_reaches_the_broker(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("KAFKA_SASL_USERNAME", "rinnovo-payments")
     monkeypatch.setenv("KAFKA_SASL_PASSWORD", "pw")
     infra = InfraSettings()
-    broker = make_broker(infra, "payments", Metrics(), make_producer(infra, "payments"))
+    broker = make_broker(infra, "payments", Metrics())
     security = broker.specification.security  # what the broker connects with
     assert isinstance(security, SASLScram512)
     assert (security.username, security.use_ssl) == ("rinnovo-payments", False)

@@ -3,10 +3,13 @@
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 from rinnovo.runtime.events import Record
 from rinnovo.runtime.metrics import Metrics
@@ -50,9 +53,10 @@ class Outboxes:
 
         return pending()
 
-    async def update_one(self, filter_: dict[str, Any], _: Any) -> Written:
-        self.docs[filter_["_id"]].pop(PENDING, None)
-        return Written()
+    async def bulk_write(self, updates: Sequence[UpdateOne], **_: Any) -> Written:
+        for update in updates:
+            self.docs[update._filter["_id"]].pop(PENDING, None)
+        return Written(matched_count=len(updates))
 
 
 class Published:
@@ -173,3 +177,32 @@ async def test_the_backlog_is_what_a_pass_found_waiting() -> None:
         await down.relay_once()
     assert metrics.outbox_backlog._value.get() == 1
     assert metrics.messages_published._value.get() == 3
+
+
+class HeldElsewhere:
+    """Another live replica holds the lease for ``seconds`` more: every attempt to take it is
+    refused."""
+
+    def __init__(self, seconds: float) -> None:
+        self.until = datetime.now(UTC) + timedelta(seconds=seconds)
+        self.writes = 0
+
+    async def update_one(self, *_: Any, **__: Any) -> Written:
+        self.writes += 1
+        raise DuplicateKeyError("E11000 duplicate key error")
+
+    async def find_one(self, *_: Any, **__: Any) -> dict[str, Any]:
+        return {"until": self.until}
+
+
+async def test_a_lease_held_elsewhere_is_tried_again_once_it_ends() -> None:
+    held = HeldElsewhere(seconds=30)
+    lease = RelayLease(cast(AsyncCollection[dict[str, Any]], held), "svc", seconds=60)
+    for _ in range(10):  # the relay woken by ten writes of this replica
+        assert not await lease.still_held()
+    assert held.writes == 1
+    ended = HeldElsewhere(seconds=-1)  # its holder's lease has run out: tried at each pass
+    lease = RelayLease(cast(AsyncCollection[dict[str, Any]], ended), "svc", seconds=60)
+    for _ in range(3):
+        assert not await lease.still_held()
+    assert ended.writes == 3

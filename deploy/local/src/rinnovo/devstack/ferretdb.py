@@ -34,9 +34,21 @@ def ferretdb_version() -> str:
     return found.group(1)
 
 
+def _recipe_files() -> tuple[list[Path], list[Path]]:
+    """What the build is made of (the recipe and the patches), and the patches alone."""
+    source = _source()
+    patches = sorted((source / "patches").glob("*.patch"))
+    return [source / "go.mod", source / "go.sum", *sorted(source.glob("*.go")), *patches], patches
+
+
 def ferretdb_home() -> Path:
-    """Where the binary is installed: ``<cache>/ferretdb-<version>``."""
-    return cache_dir() / f"ferretdb-{ferretdb_version()}"
+    """Where the binary is installed: ``<cache>/ferretdb-<version>-<recipe digest>``.
+
+    One directory per recipe, so checkouts with different patches share the cache without
+    rebuilding over each other's binary while it runs.
+    """
+    digest = fingerprint(_recipe_files()[0])
+    return cache_dir() / f"ferretdb-{ferretdb_version()}-{digest[:12]}"
 
 
 def install_ferretdb() -> Path:
@@ -47,8 +59,7 @@ def install_ferretdb() -> Path:
     module cache and the recipe stay untouched.
     """
     source = _source()
-    patches = sorted((source / "patches").glob("*.patch"))
-    files = [source / "go.mod", source / "go.sum", *sorted(source.glob("*.go")), *patches]
+    files, patches = _recipe_files()
 
     def build(target: Path) -> None:
         go = _process.find_tool("go", purpose="to build FerretDB", env_var="RINNOVO_GO")

@@ -46,9 +46,6 @@ class OrdersSettings(ServiceSettings):
     )
     stored_payment_methods: set[str] = Field(default={"card", "sepa_direct_debit"})
     scheduler_interval_seconds: float = Field(default=1.0, gt=0)
-    scheduler_full_sweep_seconds: float = Field(default=600.0, gt=0)
-    """How often the scheduler also runs its full query on ``next_due_at``, the safety net
-    for what the agenda's notes missed (see ``scheduler.py``)."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +62,7 @@ def compose(settings: OrdersSettings, clock: Clock | None = None) -> Composed:
     runtime = ServiceRuntime(NAME, settings, clock)
     clock = runtime.clock
     db = runtime.db
-    kept = stores(db, clock)
+    kept = stores(db)
 
     def written_due(due_at: datetime) -> None:
         scheduler.written_due(due_at)  # built below, before anything is written
@@ -99,11 +96,7 @@ def compose(settings: OrdersSettings, clock: Clock | None = None) -> Composed:
     runtime.with_outbox(kept.orders.collection)
     runtime.with_outbox(kept.services.collection)
     scheduler = Scheduler(
-        context,
-        (kept.service_agenda, kept.order_agenda),
-        interval_seconds=settings.scheduler_interval_seconds,
-        full_sweep_seconds=settings.scheduler_full_sweep_seconds,
-        metrics=runtime.metrics,
+        context, interval_seconds=settings.scheduler_interval_seconds, metrics=runtime.metrics
     )
     return Composed(runtime, context, kept, scheduler)
 

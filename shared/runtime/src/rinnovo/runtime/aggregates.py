@@ -27,8 +27,9 @@ from rinnovo.runtime.outbox import OUTBOX, PENDING
 INBOX = "inbox"
 VERSION = "version"
 INBOX_SIZE = 200
-"""Event ids remembered per aggregate: more than can be redelivered in practice, since one
-aggregate's events share a partition and offsets are committed after each one. A replay
+"""Event ids remembered per aggregate: more than can be redelivered in practice, since
+offsets are committed after each batch and a batch holds at most this many records (the
+consumer's batch size is bounded by it). A replay
 from the start of a topic goes further back: there the domain's own guards (versions,
 states, the orders a service has applied) make old events change nothing."""
 
@@ -47,6 +48,17 @@ class Change:
     """Id of the consumed event that caused the change, recorded in the inbox."""
 
 
+def _outbox(events: Sequence[Event], traces: Sequence[Mapping[str, str]]) -> list[Any]:
+    if len(traces) != len(events):
+        return [Record.of(e).to_document() for e in events]
+    return [Record.of(e, t).to_document() for e, t in zip(events, traces, strict=True)]
+
+
+def _flow(traces: Sequence[Mapping[str, str]]) -> Mapping[str, str]:
+    """The trace context an aggregate keeps: its last event's, else the current one."""
+    return traces[-1] if traces else tracing.context_headers()
+
+
 def already_processed(doc: Mapping[str, Any] | None, event_id: str) -> bool:
     return doc is not None and event_id in doc.get(INBOX, ())
 
@@ -56,18 +68,21 @@ def new_document(
     state: Mapping[str, Any],
     events: Sequence[Event] = (),
     causes: Sequence[str] = (),
+    version: int | None = None,
+    traces: Sequence[Mapping[str, str]] = (),
 ) -> dict[str, Any]:
-    """The document of a new aggregate: at version 1, or the number of its first events."""
+    """The document of a new aggregate: at version 1, or the number of its first events.
+    ``traces``: the trace context of each event, if not the current one (``Write.traces``)."""
     doc: dict[str, Any] = {
         "_id": aggregate_id,
         **state,
-        VERSION: max(1, len(events)),
-        OUTBOX: [Record.of(e).to_document() for e in events],
+        VERSION: max(1, len(events)) if version is None else version,
+        OUTBOX: _outbox(events, traces),
         INBOX: list(causes),
     }
     if events:
         doc[PENDING] = True
-    if trace := tracing.context_headers():
+    if trace := _flow(traces):
         doc[tracing.TRACE] = trace
     return doc
 
@@ -78,16 +93,20 @@ def guarded_update(
     state: Mapping[str, Any],
     events: Sequence[Event] = (),
     causes: Sequence[str] = (),
+    version: int | None = None,
+    traces: Sequence[Mapping[str, str]] = (),
 ) -> tuple[dict[str, Any], dict[str, Any], int]:
-    """Filter and update of a change over ``expected_version``, and the version it gives."""
-    version = expected_version + max(1, len(events))
+    """Filter and update of a change over ``expected_version``, and the version it gives
+    (``version``, or one more per event)."""
+    if version is None:
+        version = expected_version + max(1, len(events))
     filter_: dict[str, Any] = {"_id": aggregate_id, VERSION: expected_version}
     set_: dict[str, Any] = {**state, VERSION: version}
     push: dict[str, Any] = {}
     if events:
         set_[PENDING] = True
-        push[OUTBOX] = {"$each": [Record.of(e).to_document() for e in events]}
-        if trace := tracing.context_headers():
+        push[OUTBOX] = {"$each": _outbox(events, traces)}
+        if trace := _flow(traces):
             set_[tracing.TRACE] = trace
     if causes:
         filter_[INBOX] = {"$ne": causes[0]} if len(causes) == 1 else {"$nin": list(causes)}

@@ -6,46 +6,31 @@ nothing to do. The primitive reads the aggregate, skips a cause already in its i
 state + inbox id + outbox events in one version-guarded write, reads and decides again when
 someone else wrote meanwhile, and wakes the relay once events are stored.
 
-Below it, ``Aggregates`` is the whole contract a store keeps: load aggregates by id (many in
-one query), find them by equality on top-level fields, write several guarded writes at once
-(each wins or loses on its own), and the scheduled-work primitive: every write sets the
-aggregate's next due instant and releases any claim on it; ``due`` lists what is due and
-unclaimed, ``claim`` takes one for a lease. ``MongoAggregates`` keeps it on MongoDB; an
-in-memory implementation lives in the test support (``rinnovo.testing``). The contract is
-batch-shaped so that a consumer can load a batch's aggregates in one query, decide each,
-and write them all in one call, without changing the use cases.
+Below it, ``Aggregates`` (``rinnovo.runtime.stores``) is the whole contract a store keeps.
+It is batch-shaped so that a consumer can load a batch's aggregates in one query, decide each,
+and write them all in one call, without changing the use cases: while a consumer handles a
+batch, ``Changes`` hands every call to the batch's unit of work (``OPEN_BATCH``,
+``rinnovo.runtime.unit_of_work``), which keeps the changes in memory and writes each changed
+aggregate once at the end.
 """
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 from rinnovo.contracts import Event
+from rinnovo.runtime.stores import CLAIMED_UNTIL as CLAIMED_UNTIL
+from rinnovo.runtime.stores import NEVER_CLAIMED as NEVER_CLAIMED
+from rinnovo.runtime.stores import Aggregates as Aggregates
+from rinnovo.runtime.stores import Codec as Codec
+from rinnovo.runtime.stores import Schedule as Schedule
+from rinnovo.runtime.stores import Stored as Stored
+from rinnovo.runtime.stores import Taken as Taken
+from rinnovo.runtime.stores import Write as Write
 
 T = TypeVar("T")
-
-CLAIMED_UNTIL = "claimed_until"
-NEVER_CLAIMED = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Stored(Generic[T]):
-    """An aggregate as read: its value, the version that guards the next write, the ids of
-    the events it already processed, the due instant stored with it, and the trace context
-    of its flow (``tracing.resumed`` continues it)."""
-
-    id: str
-    value: T
-    version: int
-    inbox: tuple[str, ...] = ()
-    due_at: datetime | None = None
-    trace: Mapping[str, str] | None = None
-
-    @property
-    def next_version(self) -> int:
-        """The version the first event of the next change carries."""
-        return self.version + 1
 
 
 @dataclass(frozen=True)
@@ -54,18 +39,6 @@ class Decision(Generic[T]):
 
     value: T
     events: Sequence[Event] = ()
-
-
-@dataclass(frozen=True)
-class Write(Generic[T]):
-    """One guarded write: a new aggregate (``before`` None) or a change over the aggregate as
-    read. ``causes`` go to the inbox; a write whose cause is there already loses."""
-
-    id: str
-    value: T
-    events: Sequence[Event] = ()
-    before: Stored[T] | None = None
-    causes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,89 +56,8 @@ class Changed(Generic[T]):
         return self.stored.value
 
 
-@dataclass(frozen=True)
-class Schedule(Generic[T]):
-    """Scheduled work of an aggregate: ``due_of`` gives the instant its next work falls due
-    (``None``: nothing scheduled), stored at every write in the indexed ``field``."""
-
-    due_of: Callable[[T], datetime | None]
-    field: str = "next_due_at"
-
-
-class Codec(Protocol[T]):
-    """An aggregate to and from the top-level fields of its document (the store adds the
-    version, inbox, outbox and schedule fields)."""
-
-    def encode(self, value: T) -> dict[str, Any]: ...
-
-    def decode(self, doc: Mapping[str, Any]) -> T: ...
-
-
 class Missing(LookupError):
     """The aggregate to change does not exist."""
-
-
-class Taken(Exception):
-    """A new or changed aggregate holds a unique value (other than its id) already held."""
-
-
-class Aggregates(Protocol[T]):
-    """The store of one kind of aggregate: what ``Changes`` and the schedulers need."""
-
-    async def load(self, ids: Sequence[str]) -> dict[str, Stored[T]]:
-        """The aggregates with these ids that exist: one query however many."""
-        ...
-
-    async def find(
-        self,
-        where: Mapping[str, Any],
-        *,
-        sort: Sequence[tuple[str, int]] = (),
-        limit: int = 0,
-    ) -> list[Stored[T]]:
-        """Aggregates whose fields equal ``where`` (equality only; a dotted path reaches
-        into the document), sorted by fields (1 up, -1 down)."""
-        ...
-
-    async def write(self, writes: Sequence[Write[T]]) -> list[Stored[T] | None]:
-        """Each aggregate as written, or None where the write lost (the version moved, the
-        id exists, the cause is in the inbox). Raises ``Taken`` after trying them all if one
-        broke a unique field."""
-        ...
-
-    async def due(
-        self, now: datetime, limit: int, where: Mapping[str, Any] | None = None
-    ) -> list[str]:
-        """Ids due at ``now`` and not claimed, soonest first."""
-        ...
-
-    async def claim(
-        self,
-        id_: str,
-        now: datetime,
-        lease: timedelta,
-        *,
-        fence: bool = False,
-        count: str | None = None,
-    ) -> Stored[T] | None:
-        """Claim one due aggregate until ``now + lease`` so other replicas skip it; None if
-        it is not due or claimed. ``fence`` bumps its version, so that a claimer whose lease
-        ran out loses its write to the one that claimed after it. ``count`` names a number field
-        of its document (a dotted path reaches into it) that the claim adds one to: work
-        taken is counted even when its claimer stops before writing (delivery attempts)."""
-        ...
-
-    async def claim_next(
-        self,
-        now: datetime,
-        lease: timedelta,
-        *,
-        where: Mapping[str, Any] | None = None,
-        fence: bool = False,
-        count: str | None = None,
-    ) -> Stored[T] | None:
-        """Claim the aggregate due soonest, as ``claim`` does; None when nothing is due."""
-        ...
 
 
 Decide = Callable[[Stored[T]], Decision[T] | None]
@@ -173,6 +65,51 @@ Decide = Callable[[Stored[T]], Decision[T] | None]
 
 def cause_id(cause: Event | str | None) -> str | None:
     return str(cause.event_id) if isinstance(cause, Event) else cause
+
+
+class Batch(Protocol):
+    """The unit of work of a batch of consumed events, which ``Changes`` hands its calls to
+    while it is open (``rinnovo.runtime.unit_of_work.UnitOfWork``)."""
+
+    open: bool
+
+    async def get(self, changes: "Changes[Any]", id_: str) -> Stored[Any] | None: ...
+
+    async def find(
+        self,
+        changes: "Changes[Any]",
+        where: Mapping[str, Any],
+        sort: Sequence[tuple[str, int]],
+        limit: int,
+    ) -> list[Stored[Any]]: ...
+
+    async def change(
+        self,
+        changes: "Changes[Any]",
+        id_: str,
+        decide: Decide[Any],
+        cause: str | None,
+        read: Stored[Any] | None,
+        before: Callable[[Stored[Any]], Awaitable[None]] | None,
+    ) -> Changed[Any]: ...
+
+    async def create(
+        self,
+        changes: "Changes[Any]",
+        id_: str,
+        value: Any,
+        events: Sequence[Event],
+        cause: str | None,
+    ) -> Changed[Any] | None: ...
+
+
+OPEN_BATCH: ContextVar[Batch | None] = ContextVar("rinnovo_open_batch", default=None)
+"""The unit of work of the batch the current task handles, if any."""
+
+
+def open_batch() -> Batch | None:
+    batch = OPEN_BATCH.get()
+    return batch if batch is not None and batch.open else None
 
 
 @dataclass
@@ -187,6 +124,8 @@ class Changes(Generic[T]):
     due when it is written is taken at once, not at the scheduler's next sweep."""
 
     async def get(self, id_: str) -> Stored[T] | None:
+        if (batch := open_batch()) is not None:
+            return await batch.get(self, id_)
         return (await self.store.load([id_])).get(id_)
 
     async def find(
@@ -196,6 +135,8 @@ class Changes(Generic[T]):
         sort: Sequence[tuple[str, int]] = (),
         limit: int = 0,
     ) -> list[Stored[T]]:
+        if (batch := open_batch()) is not None:
+            return await batch.find(self, where, sort, limit)
         return await self.store.find(where, sort=sort, limit=limit)
 
     async def change(
@@ -216,6 +157,8 @@ class Changes(Generic[T]):
         ``Missing`` when there is no aggregate ``id_``; whatever ``decide`` raises goes up.
         """
         caused_by = cause_id(cause)
+        if (batch := open_batch()) is not None:
+            return await batch.change(self, id_, decide, caused_by, read, before)
         stored = read
         while True:
             if stored is None and (stored := await self.get(id_)) is None:
@@ -233,7 +176,7 @@ class Changes(Generic[T]):
             if after is None:
                 stored = None  # changed meanwhile: read again, decide again
                 continue
-            return self._written(after, write)
+            return self.written(after, write)
 
     async def create(
         self,
@@ -245,11 +188,13 @@ class Changes(Generic[T]):
     ) -> Changed[T] | None:
         """Store a new aggregate with its first events; None if one with this id exists."""
         caused_by = cause_id(cause)
+        if (batch := open_batch()) is not None:
+            return await batch.create(self, id_, value, tuple(events), caused_by)
         write = Write(id_, value, tuple(events), None, (caused_by,) if caused_by else ())
         [after] = await self.store.write([write])
-        return None if after is None else self._written(after, write)
+        return None if after is None else self.written(after, write)
 
-    def _written(self, after: Stored[T], write: Write[T]) -> Changed[T]:
+    def written(self, after: Stored[T], write: Write[T]) -> Changed[T]:
         if write.events:
             self.on_events()
         if after.due_at is not None:

@@ -9,29 +9,28 @@
   replays it from the DLT once the cause is fixed.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import stamina
 import structlog
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
-from faststream import BaseMiddleware
-from faststream._internal.context.repository import ContextRepo
-from faststream.message import StreamMessage
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, OperationFailure, WTimeoutError
 
 from rinnovo.contracts.topics import DLT_SUFFIX
+from rinnovo.runtime import tracing
 from rinnovo.runtime.metrics import Metrics
-from rinnovo.runtime.producer import Message, RecordProducer
+from rinnovo.runtime.producer import Message
 
 log = structlog.get_logger(__name__)
 
 HANDLER_ATTEMPTS = 3
 MAX_REASON = 2000
+
+Handler = Callable[[Any], Awaitable[None]]
 
 
 class PoisonMessage(Exception):
@@ -71,103 +70,101 @@ def is_transient(exc: Exception) -> bool:
     return isinstance(exc, OperationFailure) and exc.has_error_label("RetryableWriteError")
 
 
-class DeadLetterMiddleware:
-    """Broker middleware factory: one ``_DeadLetterScope`` per consumed message."""
+class Sends(Protocol):
+    async def send_all(self, messages: Sequence[Message]) -> None: ...
 
-    def __init__(
-        self, service: str, metrics: Metrics, producer: RecordProducer, group: str = ""
-    ) -> None:
+
+class DeadLetters:
+    """Sends what cannot be processed to ``<topic>.DLT``, and handles one message alone as
+    every message was before batches: transient failures retried in place, any other
+    failure tried ``HANDLER_ATTEMPTS`` times, then dead-lettered with its reason."""
+
+    def __init__(self, service: str, metrics: Metrics, producer: Sends, group: str = "") -> None:
         self.service = service
         self.group = group or f"rinnovo-{service}"
         self.metrics = metrics
         self.producer = producer
 
-    def __call__(self, msg: Any, /, *, context: ContextRepo) -> "_DeadLetterScope":
-        return _DeadLetterScope(msg, context=context, factory=self)
-
-
-class _DeadLetterScope(BaseMiddleware):
-    def __init__(self, msg: Any, /, *, context: ContextRepo, factory: DeadLetterMiddleware):
-        super().__init__(msg, context=context)
-        self.factory = factory
-
-    async def consume_scope(
-        self, call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
-    ) -> Any:
-        record: ConsumerRecord[Any, Any] = self.msg
-        event = await msg.decode()
+    async def handle_alone(
+        self, record: ConsumerRecord[Any, Any], event: Any, handler: Handler
+    ) -> None:
         structlog.contextvars.bind_contextvars(
             correlation_id=getattr(event, "correlation_id", None),
             event_id=str(getattr(event, "event_id", "")),
             topic=record.topic,
         )
         try:
-            async for attempt in stamina.retry_context(
-                on=_retry_in_place, attempts=None, timeout=None, wait_initial=0.1, wait_max=5.0
-            ):
+            async for attempt in retrying():
                 with attempt:
                     if attempt.num > 1:
-                        self.factory.metrics.transient_retries.labels(record.topic).inc()
-                    return await _with_handler_attempts(call_next, msg)
+                        self.metrics.transient_retries.labels(record.topic).inc()
+                    with tracing.consuming(record.topic, record.headers):
+                        await self._attempts(record, event, handler)
         finally:
             structlog.contextvars.unbind_contextvars("correlation_id", "event_id", "topic")
-        return None  # pragma: no cover - the loop returns or raises
 
-    async def after_processed(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_val: BaseException | None = None,
-        exc_tb: TracebackType | None = None,
-    ) -> bool:
-        if isinstance(exc_val, PoisonMessage):
-            await self._dead_letter(exc_val.kind, exc_val.reason)
-            return True
-        if isinstance(exc_val, HandlerFailed):
-            await self._dead_letter("handler_error", repr(exc_val.__cause__))
-            return True
-        return False  # transient or cancelled: the message is not acknowledged
+    async def _attempts(
+        self, record: ConsumerRecord[Any, Any], event: Any, handler: Handler
+    ) -> None:
+        try:
+            await _with_handler_attempts(handler, event)
+        except PoisonMessage as poison:
+            await self.send([(record, poison.kind, poison.reason)])
+        except HandlerFailed as failed:
+            await self.send([(record, "handler_error", repr(failed.__cause__))])
 
-    async def _dead_letter(self, kind: str, reason: str) -> None:
-        record: ConsumerRecord[Any, Any] = self.msg
+    async def send(self, letters: Sequence[tuple[ConsumerRecord[Any, Any], str, str]]) -> None:
+        """Dead-letter these records, each with its reason, in one send."""
+        if not letters:
+            return
+        now = datetime.now(UTC).isoformat()
+        await self.producer.send_all(
+            [self._letter(record, kind, reason, now) for record, kind, reason in letters]
+        )
+        for record, kind, reason in letters:
+            self.metrics.dead_letters.labels(record.topic, kind).inc()
+            log.warning(
+                "message dead-lettered",
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                reason=kind,
+                error=reason[:MAX_REASON],
+            )
+
+    def _letter(
+        self, record: ConsumerRecord[Any, Any], kind: str, reason: str, now: str
+    ) -> Message:
         headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
         headers |= {
             "dlt-original-topic": record.topic,
             "dlt-original-partition": str(record.partition),
             "dlt-original-offset": str(record.offset),
-            "dlt-consumer-group": self.factory.group,
-            "dlt-service": self.factory.service,
+            "dlt-consumer-group": self.group,
+            "dlt-service": self.service,
             "dlt-reason": kind,
             "dlt-error": reason[:MAX_REASON],
-            "dlt-failed-at": datetime.now(UTC).isoformat(),
+            "dlt-failed-at": now,
         }
-        await self.factory.producer.send_all(
-            [Message(record.topic + DLT_SUFFIX, record.value or b"", record.key, headers)]
-        )
-        self.factory.metrics.dead_letters.labels(record.topic, kind).inc()
-        log.warning(
-            "message dead-lettered",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            reason=kind,
-            error=reason[:MAX_REASON],
-        )
+        return Message(record.topic + DLT_SUFFIX, record.value or b"", record.key, headers)
+
+
+def retrying() -> Any:
+    """Attempts of some work, for as long as the database or the broker is away."""
+    return stamina.retry_context(
+        on=is_transient, attempts=None, timeout=None, wait_initial=0.1, wait_max=5.0
+    )
 
 
 class HandlerFailed(Exception):
     """The handler kept failing for a reason that waiting will not fix."""
 
 
-def _retry_in_place(exc: Exception) -> bool:
-    return is_transient(exc)
-
-
-async def _with_handler_attempts(
-    call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
-) -> Any:
+async def _with_handler_attempts(handler: Handler, event: Any) -> None:
     for attempt in range(1, HANDLER_ATTEMPTS + 1):
         try:
-            return await call_next(msg)
+            await handler(event)
+            return
         except PoisonMessage:
             raise
         except Exception as exc:
@@ -176,4 +173,3 @@ async def _with_handler_attempts(
             if attempt == HANDLER_ATTEMPTS:
                 raise HandlerFailed() from exc
             log.warning("handler failed; trying again", attempt=attempt, exc_info=True)
-    return None  # pragma: no cover

@@ -50,14 +50,16 @@ class Record:
     headers: Mapping[str, str]
 
     @classmethod
-    def of(cls, event: Event) -> "Record":
+    def of(cls, event: Event, trace: Mapping[str, str] | None = None) -> "Record":
+        """``trace``: the context the event was decided in, if not the current one."""
         return cls(
             event_id=str(event.event_id),
             topic=topic_for(type(event)).name,
             key=event.aggregate_id,
             value=event.model_dump_json().encode(),
             # The context the event is written in: its publication continues that trace.
-            headers=cloudevents_headers(event) | tracing.context_headers(),
+            headers=cloudevents_headers(event)
+            | (tracing.context_headers() if trace is None else dict(trace)),
         )
 
     @property

@@ -1,8 +1,7 @@
 """Kafka wiring: the broker, topics, the publisher the outbox uses, and subscriptions."""
 
-import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -12,15 +11,14 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.message import StreamMessage
 
-from rinnovo.contracts import Event, TopicSpec
-from rinnovo.runtime import tracing, tracing_setup
-from rinnovo.runtime.dead_letters import DeadLetterMiddleware, PoisonMessage
+from rinnovo.contracts import TopicSpec
+from rinnovo.runtime import tracing
+from rinnovo.runtime.batches import BatchConsumer
+from rinnovo.runtime.batches import EventHandler as EventHandler
 from rinnovo.runtime.events import Record
 from rinnovo.runtime.metrics import Metrics
 from rinnovo.runtime.producer import Message, RecordProducer
 from rinnovo.runtime.settings import InfraSettings
-
-EventHandler = Callable[[Event], Awaitable[None]]
 
 
 def bootstrap_servers(infra: InfraSettings) -> list[str]:
@@ -43,45 +41,22 @@ def make_producer(infra: InfraSettings, service: str) -> RecordProducer:
     )
 
 
-class Broker(KafkaBroker):
-    """FastStream's broker, its subscribers started together.
-
-    Each subscriber is a consumer of the service's group, and starting one waits until the
-    group has given it partitions; started one after the other, each new member made the
-    group rebalance again (a warning from every member before it, seconds each). Together,
-    they join within the broker's ``group.initial.rebalance.delay.ms``: one assignment."""
-
-    async def start(self) -> None:
-        await self.connect()
-        await asyncio.gather(*(subscriber.start() for subscriber in self.subscribers))
-        for publisher in self.publishers:
-            await publisher.start()
-        self.running = True
-
-
-def make_broker(
-    infra: InfraSettings,
-    service: str,
-    metrics: Metrics,
-    producer: RecordProducer,
-    group: str = "",
-) -> KafkaBroker:
+def make_broker(infra: InfraSettings, service: str, metrics: Metrics | None = None) -> KafkaBroker:
     """The consuming side; consumers acknowledge after the work is stored. Nothing is
-    published through the broker's own producer: events leave through ``producer``."""
-    broker = Broker(
+    published through the broker's own producer: events leave through a ``RecordProducer``.
+    Without ``metrics``, a broker only documented (the AsyncAPI document), never started."""
+    middlewares: tuple[KafkaPrometheusMiddleware, ...] = ()
+    if metrics is not None:
+        middlewares = (KafkaPrometheusMiddleware(registry=metrics.registry, app_name=service),)
+    return KafkaBroker(
         bootstrap_servers(infra),
         client_id=f"rinnovo-{service}",
         security=infra.kafka_security.faststream(),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         allow_auto_create_topics=False,
-        middlewares=(
-            *tracing_setup.kafka_middlewares(),  # outermost: the dead letter is in the span
-            KafkaPrometheusMiddleware(registry=metrics.registry, app_name=service),
-            DeadLetterMiddleware(service, metrics, producer, group),
-        ),
+        middlewares=middlewares,
         logger=None,
     )
-    return broker
 
 
 async def ensure_topics(infra: InfraSettings, specs: Iterable[TopicSpec]) -> None:
@@ -139,38 +114,57 @@ class OutboxPublisher:
             await self._producer.send_all(traced)
 
 
-def subscribe(
+FETCH_WAIT_MS = 2000
+"""How long the broker holds an idle consumer's fetch: records arriving meanwhile are
+answered at once, so this costs no latency, only the requests of an idle consumer."""
+
+
+def consume_in_batches(
     broker: KafkaBroker,
-    spec: TopicSpec,
+    consumer: BatchConsumer,
     group_id: str,
-    handler: EventHandler,
     *,
-    topic_prefix: str = "",
-    description: str = "",
+    batch_size: int,
+    wait_ms: int,
 ) -> None:
-    """Consume every event of a topic with ``handler``, at least once, in partition order.
+    """One consumer for every topic of the service, handing each batch it fetches (up to
+    ``batch_size`` records; an idle fetch waits ``wait_ms``) to ``consumer``; the batch's
+    offsets are committed once it returns, after every effect is stored."""
 
-    The body is parsed here against the topic's published events. Bad JSON, a schema
-    violation or an unknown type is a poison message: it goes to the dead-letter topic and
-    the partition moves on.
-    """
+    async def records(message: StreamMessage[Any]) -> Any:
+        return message.raw_message  # decoded per record, against its topic's events
 
-    async def decode(message: StreamMessage[Any]) -> Event:
-        try:
-            return spec.parse(message.body)
-        except ValueError as exc:
-            raise PoisonMessage.from_validation(exc) from exc
+    async def consume(batch: Any) -> None:
+        await consumer.handle(batch)
+
+    broker.subscriber(
+        *consumer.topics,
+        group_id=group_id,
+        batch=True,
+        max_records=batch_size,
+        batch_timeout_ms=wait_ms,
+        fetch_max_wait_ms=FETCH_WAIT_MS,
+        auto_offset_reset="earliest",
+        decoder=records,
+        include_in_schema=False,
+    )(consume)
+
+
+def document_subscription(
+    broker: KafkaBroker, spec: TopicSpec, topic: str, group_id: str, description: str = ""
+) -> None:
+    """The subscription as the service's AsyncAPI document shows it: one channel per topic
+    with the topic's payload schema (``broker`` is only documented, never started)."""
 
     async def consume(event: Any) -> None:
-        await handler(event)
+        pass
 
     # The annotation gives the AsyncAPI document the topic's real payload schema.
     consume.__annotations__ = {"event": spec.payload_type, "return": None}
     broker.subscriber(
-        topic_prefix + spec.name,
+        topic,
         group_id=group_id,
         auto_offset_reset="earliest",
-        decoder=decode,
         title=f"{spec.name}:{group_id}",
         description=description or spec.description,
     )(consume)

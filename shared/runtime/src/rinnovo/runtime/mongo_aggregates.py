@@ -1,13 +1,13 @@
 """``Aggregates`` on MongoDB: one document per aggregate, written as ``aggregates`` lays it
 out (state fields, version, inbox, outbox), plus the schedule fields when it has one."""
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, InsertOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from rinnovo.runtime import tracing
 from rinnovo.runtime.aggregates import INBOX, INBOX_SIZE, VERSION, guarded_update, new_document
@@ -24,9 +24,7 @@ from rinnovo.runtime.outbox import OUTBOX
 
 T = TypeVar("T")
 
-Notice = Callable[[Sequence[tuple[str, datetime]]], Awaitable[None]]
-"""Told the new due instants of a call's writes before they are stored (an index of due
-work kept elsewhere, such as the orders agenda, notes them first)."""
+DUPLICATE_KEY = 11000
 
 WITHOUT_OUTBOX = {OUTBOX: 0}
 """Aggregates are read without their outbox: the relay alone reads it. (A claim returns the
@@ -47,13 +45,11 @@ class MongoAggregates(Generic[T]):
         *,
         schedule: Schedule[T] | None = None,
         unique: Sequence[str] = (),
-        notice: Notice | None = None,
     ) -> None:
         self.collection = collection
         self.codec = codec
         self.schedule = schedule
         self.unique = tuple(unique)
-        self._notice = notice
 
     async def ensure_indexes(self) -> None:
         if self.schedule is not None:
@@ -106,50 +102,84 @@ class MongoAggregates(Generic[T]):
         return fields
 
     async def write(self, writes: Sequence[Write[T]]) -> list[Stored[T] | None]:
-        if self._notice is not None:
-            noted = [(w.id, self._due(w.value)) for w in writes]
-            new = [
-                (id_, due)
-                for (id_, due), w in zip(noted, writes, strict=True)
-                if due is not None and due != (w.before.due_at if w.before else None)
-            ]
-            if new:
-                await self._notice(new)
-        results: list[Stored[T] | None] = []
-        taken: Taken | None = None
-        for w in writes:
-            try:
-                results.append(await self._write_one(w))
-            except Taken as exc:
-                taken = exc
-                results.append(None)
-        if taken is not None:
-            raise taken
+        """All of them in one ``bulk_write``: at most one ``insert`` and one ``update``
+        command, whatever their number.
+
+        The server answers a guarded update's miss only as a count. When fewer matched than
+        were sent, the documents are read back: a write with causes was stored if its causes
+        are in the inbox. A write without causes cannot be told apart from a concurrent one
+        that reached the same version, so when the count leaves it in doubt it is reported
+        lost: its caller tries again, as after any redelivery."""
+        if not writes:
+            return []
+        errors: dict[int, int] = {}
+        try:
+            result = await self.collection.bulk_write(
+                [self._operation(w) for w in writes], ordered=False
+            )
+            matched = result.matched_count
+        except BulkWriteError as exc:
+            errors = {e["index"]: e["code"] for e in exc.details.get("writeErrors", ())}
+            if exc.details.get("writeConcernErrors") or set(errors.values()) != {DUPLICATE_KEY}:
+                raise
+            matched = exc.details.get("nMatched", 0)
+        taken, existing = await self._refused(writes, errors)
+        lost = existing | await self._unmatched(writes, set(errors), matched)
+        results = [
+            None if i in lost or i in taken else self._after(w) for i, w in enumerate(writes)
+        ]
+        if taken:
+            ids = [writes[i].id for i in sorted(taken)]
+            raise Taken(ids[0], results=results, taken=ids)
         return results
 
-    async def _write_one(self, w: Write[T]) -> Stored[T] | None:
+    def _operation(self, w: Write[T]) -> InsertOne[dict[str, Any]] | UpdateOne:
         fields = self._fields(w.value)
         if w.before is None:
-            doc = new_document(w.id, fields, w.events, w.causes)
-            try:
-                await self.collection.insert_one(doc)
-            except DuplicateKeyError as exc:
-                if await self.collection.find_one({"_id": w.id}, {"_id": 1}) is None:
-                    raise Taken(w.id) from exc
-                return None
-            version: int = doc[VERSION]
-        else:
-            filter_, update, version = guarded_update(
-                w.id, w.before.version, fields, w.events, w.causes
+            return InsertOne(
+                new_document(w.id, fields, w.events, w.causes, w.new_version, w.traces)
             )
-            try:
-                result = await self.collection.update_one(filter_, update)
-            except DuplicateKeyError as exc:
-                raise Taken(w.id) from exc
-            if result.matched_count == 0:
-                return None
+        filter_, update, _ = guarded_update(
+            w.id, w.before.version, fields, w.events, w.causes, w.new_version, w.traces
+        )
+        return UpdateOne(filter_, update)
+
+    async def _refused(
+        self, writes: Sequence[Write[T]], errors: Mapping[int, int]
+    ) -> tuple[set[int], set[int]]:
+        """Of the writes refused for a duplicate key: those that broke a unique field, and
+        the new aggregates whose id exists already (lost, not taken)."""
+        inserts = [i for i in errors if writes[i].before is None]
+        taken = {i for i in errors if writes[i].before is not None}
+        if not inserts:
+            return taken, set()
+        ids = [writes[i].id for i in inserts]
+        found = self.collection.find({"_id": {"$in": ids}}, {"_id": 1})
+        exist = {str(doc["_id"]) async for doc in found}
+        taken |= {i for i in inserts if writes[i].id not in exist}
+        return taken, {i for i in inserts if writes[i].id in exist}
+
+    async def _unmatched(
+        self, writes: Sequence[Write[T]], refused: set[int], matched: int
+    ) -> set[int]:
+        """The guarded updates that did not match (their aggregate moved on meanwhile)."""
+        updates = [i for i, w in enumerate(writes) if w.before is not None and i not in refused]
+        missed = len(updates) - matched
+        if missed <= 0:
+            return set()
+        if missed == len(updates):
+            return set(updates)
+        ids = [writes[i].id for i in updates]
+        cursor = self.collection.find({"_id": {"$in": ids}}, {VERSION: 1, INBOX: 1})
+        inboxes = {str(doc["_id"]): set(doc.get(INBOX, ())) async for doc in cursor}
+        caused = [i for i in updates if writes[i].causes]
+        lost = {i for i in caused if not set(writes[i].causes) <= inboxes.get(writes[i].id, set())}
+        uncertain = set(updates) - set(caused)
+        return lost if len(lost) == missed else lost | uncertain
+
+    def _after(self, w: Write[T]) -> Stored[T]:
         inbox = (*(w.before.inbox if w.before else ()), *w.causes)[-INBOX_SIZE:]
-        return Stored(w.id, w.value, version, inbox, self._due(w.value))
+        return Stored(w.id, w.value, w.new_version, inbox, self._due(w.value))
 
     # -- scheduled work --------------------------------------------------------------------
 

@@ -4,8 +4,8 @@ replica took it first.
 ``ObservedClaims`` wraps a store (``changes.Aggregates``) and passes every call through;
 on a claim it records the lateness (the clock's now minus the due instant stored with the
 aggregate) and, when a claim by id is refused, whether the work was still due, i.e. held by
-another replica's claim (one read, on refusals only), rather than no longer due (a stale
-note, work moved or done meanwhile).
+another replica's claim (one read, on refusals only), rather than no longer due (work moved
+or done meanwhile).
 """
 
 from collections.abc import Mapping, Sequence
@@ -21,6 +21,7 @@ T = TypeVar("T")
 class ObservedClaims(Generic[T]):
     def __init__(self, store: Aggregates[T], metrics: Metrics, work: str) -> None:
         self.store = store
+        self.schedule = store.schedule
         self._late = metrics.scheduler_lateness.labels(work=work)
         self._lost = metrics.claims_lost.labels(work=work)
 

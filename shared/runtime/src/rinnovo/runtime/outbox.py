@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
@@ -28,6 +28,8 @@ log = structlog.get_logger(__name__)
 
 OUTBOX = "outbox"
 PENDING = "outbox_pending"
+RETRY_SECONDS = 1.0
+"""After a failed pass (Kafka or the database away), the next one is tried this soon."""
 
 
 class Publisher(Protocol):
@@ -39,8 +41,10 @@ class Publisher(Protocol):
 class RelayLease:
     """One relay per service publishes at a time, so replicas never publish an event twice.
 
-    The holder renews the lease on every pass; if it dies, another replica takes over once
-    the lease runs out. Leases use the wall clock, never a service's (movable) clock.
+    The holder renews the lease once a third of it has gone by; if it dies, another replica
+    takes over once the lease runs out. A replica that found it held tries again only then,
+    not at each of its own writes. Leases use the wall clock, never
+    a service's (movable) clock.
     """
 
     def __init__(self, leases: AsyncCollection[dict[str, Any]], name: str, seconds: float) -> None:
@@ -51,12 +55,17 @@ class RelayLease:
         self.holder = f"{socket.gethostname()}:{os.getpid()}"
         """Who holds it, for operators (``rinnovo outbox status``)."""
         self._held_until = 0.0
+        self._try_again_at = 0.0
 
     async def still_held(self) -> bool:
-        """Renew the lease if a third of it has gone by: called between documents, so a long
-        pass never outlives its lease (another replica would then publish the same events)."""
-        if time.monotonic() < self._held_until - 2 * self._seconds / 3:
+        """Renew the lease if a third of it has gone by: called before each publish, so a
+        long pass never outlives its lease (another replica would then publish the same
+        events)."""
+        now = time.monotonic()
+        if now < self._held_until - 2 * self._seconds / 3:
             return True
+        if now < self._try_again_at:
+            return False  # another replica held it a moment ago
         return await self.hold()
 
     async def hold(self) -> bool:
@@ -74,9 +83,13 @@ class RelayLease:
                 },
                 upsert=True,
             )
-        except DuplicateKeyError:
+        except DuplicateKeyError:  # held by a live replica: try again once its lease ends
             self._held_until = 0.0
-            return False  # held by a live replica
+            held = await self._leases.find_one({"_id": self._name}, {"until": 1})
+            ends = held["until"] if held else now
+            left = (ends.replace(tzinfo=UTC) - now).total_seconds()
+            self._try_again_at = renewed_at + min(max(left, 0.0), self._seconds)
+            return False
         self._held_until = renewed_at + self._seconds
         return True
 
@@ -89,7 +102,7 @@ class OutboxRelay:
         collections: Sequence[AsyncCollection[dict[str, Any]]],
         publisher: Publisher,
         metrics: Metrics,
-        poll_seconds: float = 0.2,
+        poll_seconds: float = 2.0,
         batch_size: int = 200,
         lease: RelayLease | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -132,7 +145,7 @@ class OutboxRelay:
             except Exception:
                 # Kafka or the database is away: keep the events and try again later.
                 log.warning("outbox relay failed; retrying", exc_info=True)
-                await asyncio.sleep(self._poll_seconds * 5)
+                await asyncio.sleep(min(self._poll_seconds, RETRY_SECONDS))
             if self._filled_batch:
                 continue  # more may be pending right now
             # Otherwise wait for a write (or the poll, for other replicas' writes) rather
@@ -142,7 +155,9 @@ class OutboxRelay:
                 await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
 
     async def relay_once(self) -> int:
-        """Publish what is pending now; returns how many records left."""
+        """Publish what is pending now; returns how many records left. Per collection: one
+        query for the pending documents, one send of all their records, one write that
+        forgets them."""
         published = 0
         found = 0
         oldest: datetime | None = None
@@ -151,20 +166,19 @@ class OutboxRelay:
                 cursor = collection.find(
                     {PENDING: True}, {OUTBOX: 1, "version": 1}, limit=self._batch_size
                 )
-                documents = 0
-                async for doc in cursor:
-                    documents += 1
-                    records = [Record.from_document(d) for d in doc.get(OUTBOX, [])]
-                    found += len(records)
-                    # A document's events are in the order they happened.
-                    if records and (first := records[0].time) is not None:
-                        oldest = first if oldest is None else min(oldest, first)
-                    if self._lease is not None and not await self._lease.still_held():
-                        return published  # another replica relays now
-                    await self._publisher.publish(records)
-                    published += len(records)
-                    await self.forget(collection, doc)
-                self._filled_batch = self._filled_batch or documents >= self._batch_size
+                docs = [doc async for doc in cursor]
+                records = [Record.from_document(r) for doc in docs for r in doc.get(OUTBOX, [])]
+                found += len(records)
+                if times := [r.time for r in records if r.time is not None]:
+                    oldest = min(times) if oldest is None else min(oldest, *times)
+                self._filled_batch = self._filled_batch or len(docs) >= self._batch_size
+                if not docs:
+                    continue
+                if self._lease is not None and not await self._lease.still_held():
+                    return published  # another replica relays now
+                await self._publisher.publish(records)
+                published += len(records)
+                await self.forget_all(collection, docs)
         finally:
             # What was waiting when the pass looked, also when it failed half-way (Kafka
             # away: the backlog grows with each pass).
@@ -177,15 +191,34 @@ class OutboxRelay:
     @staticmethod
     async def forget(collection: AsyncCollection[dict[str, Any]], doc: dict[str, Any]) -> None:
         """Remove the published events, as read in ``doc``, from the outbox."""
-        # Unchanged since read: empty the outbox and lower the flag in one write.
-        result = await collection.update_one(
-            {"_id": doc["_id"], "version": doc.get("version")},
-            {"$set": {OUTBOX: []}, "$unset": {PENDING: ""}},
+        await OutboxRelay.forget_all(collection, [doc])
+
+    @staticmethod
+    async def forget_all(
+        collection: AsyncCollection[dict[str, Any]], docs: Sequence[dict[str, Any]]
+    ) -> None:
+        """Remove the published events, as read in ``docs``, from their outboxes: one write
+        (two when some changed since they were read)."""
+        # Unchanged since read: empty the outbox and lower the flag in one update each.
+        emptied = await collection.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": doc["_id"], "version": doc.get("version")},
+                    {"$set": {OUTBOX: []}, "$unset": {PENDING: ""}},
+                )
+                for doc in docs
+            ],
+            ordered=False,
         )
-        if result.matched_count == 0:
-            # Changed meanwhile: remove exactly the entries published (``$pullAll`` matches
-            # whole entries, which every MongoDB-wire server supports); newer events stay, and
-            # so does the flag, for the next pass.
-            await collection.update_one(
-                {"_id": doc["_id"]}, {"$pullAll": {OUTBOX: doc.get(OUTBOX, [])}}
+        if emptied.matched_count < len(docs):
+            # Some changed meanwhile: remove exactly the entries published (``$pullAll``
+            # matches whole entries, which every MongoDB-wire server supports, and finds
+            # none in an outbox emptied above); newer events stay, and so does the flag,
+            # for the next pass.
+            await collection.bulk_write(
+                [
+                    UpdateOne({"_id": doc["_id"]}, {"$pullAll": {OUTBOX: doc.get(OUTBOX, [])}})
+                    for doc in docs
+                ],
+                ordered=False,
             )

@@ -71,7 +71,7 @@ def asyncapi_files() -> Iterator[tuple[Path, dict[str, Any]]]:
     for name, plugin in allowed_services().items():
         built = plugin.build()
         document = AsyncAPI(
-            built.runtime.broker,
+            built.runtime.specification,
             title=f"rinnovo {name}",
             version="1",
             description=plugin.description,

@@ -21,18 +21,22 @@ from pymongo.asynchronous.database import AsyncDatabase
 from rinnovo.contracts import TopicSpec
 from rinnovo.runtime import tracing_setup
 from rinnovo.runtime.auth import Auth, AuthSettings
+from rinnovo.runtime.batches import BatchConsumer, Subscription
 from rinnovo.runtime.body_limit import BodyLimit
 from rinnovo.runtime.changes import Aggregates, Changes
 from rinnovo.runtime.clock import Clock, ShiftedClock
+from rinnovo.runtime.dead_letters import DeadLetters
 from rinnovo.runtime.events import Record
+from rinnovo.runtime.io_metrics import count_io
 from rinnovo.runtime.kafka import (
     EventHandler,
     OutboxPublisher,
     client_options,
+    consume_in_batches,
+    document_subscription,
     ensure_topics,
     make_broker,
     make_producer,
-    subscribe,
 )
 from rinnovo.runtime.metrics import Metrics, MetricsServer, instrument_http
 from rinnovo.runtime.observed_claims import ObservedClaims
@@ -66,12 +70,19 @@ class ServiceRuntime:
         self.metrics = Metrics()
         tracing_setup.configure(name)  # before the clients it instruments are made
         self.mongo: AsyncMongoClient[Document] = AsyncMongoClient(
-            settings.infra.mongodb_url, tz_aware=True, connect=False
+            settings.infra.mongodb_url,
+            tz_aware=True,
+            connect=False,
+            event_listeners=count_io(self.metrics) if settings.io_metrics else [],
         )
         self.db: AsyncDatabase[Document] = self.mongo[settings.database or f"rinnovo_{name}"]
         self.producer = make_producer(settings.infra, name)
+        self.broker = make_broker(settings.infra, name, self.metrics)
+        self.specification = make_broker(settings.infra, name)
+        """Only documents the service (its AsyncAPI document); never started."""
         self.group_id = settings.consumer_group or f"rinnovo-{name}"
-        self.broker = make_broker(settings.infra, name, self.metrics, self.producer, self.group_id)
+        self.consumer: BatchConsumer | None = None
+        self._subscriptions: list[Subscription] = []
         self._topics: dict[str, TopicSpec] = {}
         self._produced: list[str] = []
         self._consumed: list[str] = []
@@ -92,7 +103,7 @@ class ServiceRuntime:
             self._topics[spec.name] = spec
             self._produced.append(spec.name)
             # Documentation only: events leave through the outbox relay.
-            self.broker.publisher(
+            self.specification.publisher(
                 self.settings.infra.kafka_topic_prefix + spec.name,
                 title=spec.name,
                 description=spec.description,
@@ -100,14 +111,25 @@ class ServiceRuntime:
             )
 
     def subscribe(self, spec: TopicSpec, handler: EventHandler) -> None:
+        """Consume every event of a topic with ``handler``, at least once, in partition
+        order per key, in batches with the service's other topics (``runtime.batches``)."""
         self._topics[spec.name] = spec
-        self._consumed.append(self.settings.infra.kafka_topic_prefix + spec.name)
-        subscribe(
+        topic = self.settings.infra.kafka_topic_prefix + spec.name
+        self._consumed.append(topic)
+        self._subscriptions.append(Subscription(topic, spec, handler))
+        document_subscription(self.specification, spec, topic, self.group_id)
+
+    def _consume(self) -> None:
+        if self.consumer is not None or not self._subscriptions:
+            return
+        dead_letters = DeadLetters(self.name, self.metrics, self.producer, self.group_id)
+        self.consumer = BatchConsumer(self._subscriptions, dead_letters, self.metrics)
+        consume_in_batches(
             self.broker,
-            spec,
+            self.consumer,
             self.group_id,
-            handler,
-            topic_prefix=self.settings.infra.kafka_topic_prefix,
+            batch_size=self.settings.consumer_batch_size,
+            wait_ms=self.settings.consumer_wait_ms,
         )
 
     def with_outbox(self, collection: AsyncCollection[Document]) -> None:
@@ -184,6 +206,7 @@ class ServiceRuntime:
                 await self.relay.ensure_indexes()
             for step in self._startup:
                 await step()
+            self._consume()
             await self.broker.start()
             loops: list[Step] = [*self._background, self._probes().run]
             if self.relay is not None:

@@ -8,6 +8,7 @@ owns is read with its prefix (``RINNOVO_ORDERS_HTTP_PORT``, ...).
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rinnovo.runtime.aggregates import INBOX_SIZE
 from rinnovo.runtime.kafka_security import KafkaSecurity
 from rinnovo.runtime.safety import DEV_MODE_ENV
 
@@ -41,11 +42,33 @@ class ServiceSettings(BaseSettings):
     http_port: int = Field(default=8000, ge=0, le=65535)
     log_level: str = "INFO"
     log_json: bool = True
-    outbox_poll_seconds: float = Field(default=0.2, gt=0)
+    outbox_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="The relay publishes at once what this process wrote; it looks for "
+        "other replicas' events this often.",
+    )
     outbox_lease_seconds: float = Field(
         default=10.0, gt=0, description="A dead replica's relay is taken over after this."
     )
     consumer_group: str = Field(default="", description="Defaults to rinnovo-<name>.")
+    consumer_batch_size: int = Field(
+        default=200,
+        ge=1,
+        le=INBOX_SIZE,
+        description="Records a consumer handles at once, at most (no more than an aggregate's "
+        "inbox remembers, so a redelivered batch changes nothing).",
+    )
+    consumer_wait_ms: int = Field(
+        default=100,
+        ge=1,
+        description="How long an idle consumer waits for records, then again before it looks "
+        "(a record arriving in the second wait is taken that much later).",
+    )
+    io_metrics: bool = Field(
+        default=False,
+        description="Count database commands and Kafka requests on /metrics (benchmarks).",
+    )
     probe_seconds: float = Field(
         default=15.0, gt=0, description="How often readiness and consumer lag are probed."
     )

@@ -5,8 +5,9 @@
   publish, which runs later in a loop of its own, continues the request's or the message's
   trace rather than starting one.
 - The relay publishes each record in a producer span whose parent is that stored context,
-  and sends the span's context in the record's Kafka headers; FastStream's telemetry
-  middleware continues it on the consuming side.
+  and sends the span's context in the record's Kafka headers; the consuming side handles
+  each record in a consumer span continuing it (``consuming``), even within a batch, and
+  each event its handling decides keeps that span's context (``Write.traces``).
 - Work that continues a flow outside the request or message that began it (a notification
   delivered by a background loop, a payment that a bank statement pays) runs ``resumed``
   from the context stored with its aggregate, linked to whatever runs it now.
@@ -32,6 +33,7 @@ TRACE = "trace"
 (with events) or created in."""
 
 _PROPAGATOR = TraceContextTextMapPropagator()
+_CONTEXT_HEADERS = frozenset(_PROPAGATOR.fields)
 _tracer: Tracer | None = None
 
 
@@ -73,6 +75,27 @@ def resumed(stored: Mapping[str, str] | None, name: str, **attributes: str | int
         else:
             links.append(Link(current))
     with _tracer.start_as_current_span(name, context=parent, links=links, attributes=attributes):
+        yield
+
+
+@contextlib.contextmanager
+def consuming(topic: str, headers: Sequence[tuple[str, bytes]] | None) -> Iterator[None]:
+    """Handle one consumed record in a consumer span whose parent is the context its
+    producer sent in ``headers`` (a Kafka record's). Nothing when tracing is off."""
+    if _tracer is None:
+        yield
+        return
+    carrier = {k: v.decode("latin-1") for k, v in headers or () if k in _CONTEXT_HEADERS}
+    with _tracer.start_as_current_span(
+        f"{topic} process",
+        context=_PROPAGATOR.extract(carrier),
+        kind=SpanKind.CONSUMER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.operation": "process",
+            "messaging.destination.name": topic,
+        },
+    ):
         yield
 
 

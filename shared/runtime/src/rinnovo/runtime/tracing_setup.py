@@ -1,5 +1,5 @@
 """Turning tracing on: OpenTelemetry's SDK, its OTLP exporter and the ecosystem's own
-instrumentations (FastAPI, PyMongo, FastStream's Kafka middleware), configured by the
+instrumentations (FastAPI, PyMongo), configured by the
 standard ``OTEL_*`` variables.
 
 Tracing is on only when an OTLP endpoint is set (``OTEL_EXPORTER_OTLP_ENDPOINT`` or
@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI
-from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -95,14 +94,6 @@ def instrument_app(app: FastAPI) -> None:
             excluded_urls=NOT_TRACED_URLS,
             exclude_spans=["receive", "send"],
         )
-
-
-def kafka_middlewares() -> tuple[KafkaTelemetryMiddleware, ...]:
-    """FastStream's telemetry middleware (a consumer span per message, continuing the
-    context in its headers), when tracing is on."""
-    if _provider is None:
-        return ()
-    return (KafkaTelemetryMiddleware(tracer_provider=_provider),)
 
 
 def flush() -> None:

@@ -89,15 +89,15 @@ class MemoryAggregates(Generic[T]):
     async def write(self, writes: Sequence[Write[T]]) -> list[Stored[T] | None]:
         self.writes += 1
         results: list[Stored[T] | None] = []
-        taken: Taken | None = None
+        taken: list[str] = []
         for w in writes:
             try:
                 results.append(self._write_one(w))
-            except Taken as exc:
-                taken = exc
+            except Taken:
+                taken.append(w.id)
                 results.append(None)
-        if taken is not None:
-            raise taken
+        if taken:
+            raise Taken(taken[0], results=results, taken=taken)
         return results
 
     def _write_one(self, w: Write[T]) -> Stored[T] | None:
@@ -106,13 +106,13 @@ class MemoryAggregates(Generic[T]):
         if w.before is None:
             if current is not None:
                 return None
-            version, inbox = max(1, len(w.events)), w.causes
+            version, inbox = w.new_version, w.causes
         else:
             if current is None or current.version != w.before.version:
                 return None
             if any(cause in current.inbox for cause in w.causes):
                 return None
-            version = current.version + max(1, len(w.events))
+            version = w.new_version
             inbox = (*current.inbox, *w.causes)[-INBOX_SIZE:]
         for name in self.unique:  # checked by a write that would otherwise go through
             if any(

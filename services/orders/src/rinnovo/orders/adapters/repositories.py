@@ -10,12 +10,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from rinnovo.orders.adapters import layout
-from rinnovo.orders.adapters.agenda import Agenda
 from rinnovo.orders.domain.carts import Cart
 from rinnovo.orders.domain.orders import Order
 from rinnovo.orders.domain.subscription import Subscription
 from rinnovo.orders.service_layer.ports import IdempotencyRecord
-from rinnovo.runtime.clock import Clock
 from rinnovo.runtime.mongo_aggregates import MongoAggregates
 
 Collection = AsyncCollection[dict[str, Any]]
@@ -26,8 +24,6 @@ class Stores:
     services: MongoAggregates[Subscription]
     orders: MongoAggregates[Order]
     carts: MongoAggregates[Cart]
-    service_agenda: Agenda
-    order_agenda: Agenda
 
     async def ensure_indexes(self) -> None:
         await self.services.ensure_indexes()
@@ -40,28 +36,18 @@ class Stores:
         await self.carts.collection.create_index([("customer_id", ASCENDING)])
 
 
-def stores(db: AsyncDatabase[dict[str, Any]], clock: Clock) -> Stores:
-    """Each write that gives a service or an order a new due instant notes it in the agenda
-    first (``adapters/agenda.py``)."""
-    service_agenda = Agenda(db["agenda"], "services", clock)
-    order_agenda = Agenda(db["agenda"], "orders", clock)
+def stores(db: AsyncDatabase[dict[str, Any]]) -> Stores:
     return Stores(
         services=MongoAggregates(
-            db["services"],
-            layout.SERVICE_CODEC,
-            schedule=layout.SERVICE_SCHEDULE,
-            notice=service_agenda.notice,
+            db["services"], layout.SERVICE_CODEC, schedule=layout.SERVICE_SCHEDULE
         ),
         orders=MongoAggregates(
             db["orders"],
             layout.ORDER_CODEC,
             schedule=layout.ORDER_SCHEDULE,
             unique=layout.ORDER_UNIQUE,
-            notice=order_agenda.notice,
         ),
         carts=MongoAggregates(db["carts"], layout.CART_CODEC),
-        service_agenda=service_agenda,
-        order_agenda=order_agenda,
     )
 
 

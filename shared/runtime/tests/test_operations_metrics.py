@@ -72,17 +72,17 @@ async def test_a_relay_pass_reports_the_backlog_and_the_age_of_its_oldest_event(
     )
     with pytest.raises(ConnectionError):
         await relay.relay_once()
-    # Kafka away: the pass found the first document's events before it failed.
-    assert sample(metrics, "rinnovo_outbox_backlog") == 2
-    assert sample(metrics, "rinnovo_outbox_oldest_age_seconds") == 30
+    # Kafka away: the pass read every pending document before its send failed.
+    assert sample(metrics, "rinnovo_outbox_backlog") == 3
+    assert sample(metrics, "rinnovo_outbox_oldest_age_seconds") == 95
 
     class Sent:
         async def publish(self, records: Any) -> None:
             pass
 
     class Forgotten(Pending):
-        async def update_one(self, *_: Any) -> Any:
-            return type("Result", (), {"matched_count": 1})()
+        async def bulk_write(self, operations: Any, **_: Any) -> Any:
+            return type("Result", (), {"matched_count": len(operations)})()
 
     both = Forgotten(*[[t] for t in (NOW - timedelta(seconds=5), NOW - timedelta(seconds=95))])
     relay = OutboxRelay(
@@ -101,6 +101,9 @@ async def test_a_replica_without_the_relays_lease_reports_nothing_waiting() -> N
     class HeldElsewhere:
         async def update_one(self, *_: Any, **__: Any) -> None:
             raise DuplicateKeyError("held")
+
+        async def find_one(self, *_: Any, **__: Any) -> dict[str, Any]:
+            return {"until": NOW + timedelta(seconds=5)}
 
     metrics = Metrics()
     metrics.outbox_backlog.set(7)

@@ -54,9 +54,9 @@ def _outbox(events: Sequence[Event], traces: Sequence[Mapping[str, str]]) -> lis
     return [Record.of(e, t).to_document() for e, t in zip(events, traces, strict=True)]
 
 
-def _flow(traces: Sequence[Mapping[str, str]]) -> Mapping[str, str]:
-    """The trace context an aggregate keeps: its last event's, else the current one."""
-    return traces[-1] if traces else tracing.context_headers()
+def _flow(trace: Mapping[str, str] | None) -> Mapping[str, str]:
+    """The trace context an aggregate keeps: its last change's, else the current one."""
+    return tracing.context_headers() if trace is None else trace
 
 
 def already_processed(doc: Mapping[str, Any] | None, event_id: str) -> bool:
@@ -70,9 +70,11 @@ def new_document(
     causes: Sequence[str] = (),
     version: int | None = None,
     traces: Sequence[Mapping[str, str]] = (),
+    trace: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The document of a new aggregate: at version 1, or the number of its first events.
-    ``traces``: the trace context of each event, if not the current one (``Write.traces``)."""
+    ``traces`` and ``trace``: the contexts it was decided in, if not the current one
+    (``Write.traces``)."""
     doc: dict[str, Any] = {
         "_id": aggregate_id,
         **state,
@@ -82,7 +84,7 @@ def new_document(
     }
     if events:
         doc[PENDING] = True
-    if trace := _flow(traces):
+    if trace := _flow(trace):
         doc[tracing.TRACE] = trace
     return doc
 
@@ -95,6 +97,7 @@ def guarded_update(
     causes: Sequence[str] = (),
     version: int | None = None,
     traces: Sequence[Mapping[str, str]] = (),
+    trace: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], int]:
     """Filter and update of a change over ``expected_version``, and the version it gives
     (``version``, or one more per event)."""
@@ -106,7 +109,7 @@ def guarded_update(
     if events:
         set_[PENDING] = True
         push[OUTBOX] = {"$each": _outbox(events, traces)}
-        if trace := _flow(traces):
+        if trace := _flow(trace):
             set_[tracing.TRACE] = trace
     if causes:
         filter_[INBOX] = {"$ne": causes[0]} if len(causes) == 1 else {"$nin": list(causes)}

@@ -137,10 +137,10 @@ class MongoAggregates(Generic[T]):
         fields = self._fields(w.value)
         if w.before is None:
             return InsertOne(
-                new_document(w.id, fields, w.events, w.causes, w.new_version, w.traces)
+                new_document(w.id, fields, w.events, w.causes, w.new_version, w.traces, w.trace)
             )
         filter_, update, _ = guarded_update(
-            w.id, w.before.version, fields, w.events, w.causes, w.new_version, w.traces
+            w.id, w.before.version, fields, w.events, w.causes, w.new_version, w.traces, w.trace
         )
         return UpdateOne(filter_, update)
 

@@ -54,8 +54,10 @@ class Write(Generic[T]):
     causes: tuple[str, ...] = ()
     version: int | None = None
     traces: Sequence[Mapping[str, str]] = ()
-    """With tracing on, the trace context each event was decided in, when that is not the
-    context the write runs in (a batch writes the changes of many events at once)."""
+    """With tracing on, the trace context each event was decided in, and (``trace``) the
+    one the aggregate's last change was, when that is not the context the write runs in (a
+    batch writes the changes of many consumed records at once)."""
+    trace: Mapping[str, str] | None = None
 
     @property
     def new_version(self) -> int:

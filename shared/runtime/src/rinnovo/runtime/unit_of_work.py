@@ -62,6 +62,8 @@ class Entry:
     events: list[Event] = field(default_factory=list)
     traces: list[Mapping[str, str]] = field(default_factory=list)
     """With tracing on, the trace context each event was decided in (its consumed record's)."""
+    trace: Mapping[str, str] | None = None
+    """With tracing on, the trace context of its last change."""
     causes: list[str] = field(default_factory=list)
     changed_by: set[Scope] = field(default_factory=set)
     read_by: set[Scope] = field(default_factory=set)
@@ -80,6 +82,7 @@ class Entry:
             tuple(self.causes),
             self.current.version,
             tuple(self.traces),
+            self.trace,
         )
 
 
@@ -239,7 +242,8 @@ class UnitOfWork:
         entry.current = after
         entry.events.extend(events)
         if tracing.enabled():
-            entry.traces.extend([tracing.context_headers()] * len(events))
+            entry.trace = tracing.context_headers()
+            entry.traces.extend([entry.trace] * len(events))
         entry.causes.extend([cause] if cause else [])
         if events:
             entry.wake.append(wake)

@@ -195,7 +195,7 @@ class KafkaServer(ManagedServer):
             "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1",
             # A new group waits this long for more members before its first assignment (3 s
-            # by default): a service's consumers start together and join as one.
+            # by default): replicas started together join as one.
             "group.initial.rebalance.delay.ms": "1000",
             # After a crash (SIGKILL) the restarted broker can only register once the
             # controller has expired its previous session: keep that wait short.

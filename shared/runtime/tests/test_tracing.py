@@ -3,8 +3,9 @@ keep of the trace, how the relay's publish and resumed work join it, what is sam
 what leaves the process."""
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from opentelemetry import trace
@@ -14,11 +15,17 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision
 from opentelemetry.trace import SpanKind, StatusCode
 
+from rinnovo.contracts import Event
 from rinnovo.contracts.payments import PaymentRegistered
+from rinnovo.contracts.topics import PANEL_USAGE
+from rinnovo.runtime import changes as changes_
 from rinnovo.runtime import tracing, tracing_setup
 from rinnovo.runtime.aggregates import guarded_update, new_document
+from rinnovo.runtime.changes import Aggregates, Changes, Stored, Write
 from rinnovo.runtime.events import Record
 from rinnovo.runtime.producer import Message
+from rinnovo.testing.aggregates import MemoryAggregates
+from rinnovo.testing.batches import CODEC, Tally, batch_consumer, record, usage
 from rinnovo.testing.events import payment_registered
 
 
@@ -212,3 +219,49 @@ def test_spans_leave_without_the_callers_address_secrets_or_personal_data() -> N
     assert "rossi@example.it" not in repr(dict(event.attributes))
     assert span.status.description is not None
     assert "rossi@example.it" not in span.status.description
+
+
+async def test_each_record_of_a_batch_is_handled_in_its_producers_trace_and_written_with_it(
+    exported: InMemorySpanExporter,
+) -> None:
+    """A batch writes the changes of many records at once, outside any of their spans: each
+    aggregate still keeps the context of the record that changed it, and each event the
+    context it was decided in."""
+    store: MemoryAggregates[Tally] = MemoryAggregates(CODEC)
+    for owner in ("s1", "s2"):
+        await Changes(store).create(owner, Tally(owner))
+    written: list[Write[Tally]] = []
+
+    class Kept:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(store, name)
+
+        async def write(self, writes: Sequence[Write[Tally]]) -> list[Stored[Tally] | None]:
+            written.extend(writes)
+            return await store.write(writes)
+
+    changes = Changes(cast(Aggregates[Tally], Kept()))
+
+    async def announce(event: Event) -> None:
+        await changes.change(
+            event.aggregate_id, lambda s: changes_.Decision(s.value, [an_event()]), cause=event
+        )
+
+    consumer, _ = batch_consumer([(PANEL_USAGE, announce)])
+    producers: dict[str, int] = {}
+    records = []
+    for offset, owner in enumerate(("s1", "s2")):
+        with tracer().start_as_current_span(f"publish for {owner}") as span:
+            headers = [(k, v.encode()) for k, v in tracing.context_headers().items()]
+        producers[owner] = span.get_span_context().trace_id
+        records.append(replace(record(PANEL_USAGE.name, usage(owner, 1), offset), headers=headers))
+
+    await consumer.handle(records)
+
+    by_id = {w.id: w for w in written}
+    for owner, trace_id in producers.items():
+        assert by_id[owner].trace is not None
+        assert trace_id_in(dict(by_id[owner].trace)) == trace_id
+        assert [trace_id_in(dict(t)) for t in by_id[owner].traces] == [trace_id]
+    consumed = [s for s in exported.get_finished_spans() if s.kind is SpanKind.CONSUMER]
+    assert sorted(s.context.trace_id for s in consumed) == sorted(producers.values())

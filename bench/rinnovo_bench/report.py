@@ -59,6 +59,7 @@ def targets(r: Json, quick: bool) -> list[Row]:
                 note or verdict(p99 <= 500 and p["failures"] == 0),
             )
         )
+    rows += tracing(r)
     if h := r.get("hop"):
         rows.append(
             ("one runtime hop", fig(h["hop"]), ">= 1,000 /s", verdict(h["hop"]["median"] >= 1000))
@@ -140,6 +141,33 @@ def targets(r: Json, quick: bool) -> list[Row]:
             )
         )
     return rows
+
+
+def tracing(r: Json) -> list[Row]:
+    t = r.get("tracing")
+    if not t:
+        return []
+    target = t["targets"]["on_vs_off"]
+    return [
+        (
+            "renewal pipeline, tracing off (nothing installed), max rate",
+            fig(t["off"], 2),
+            "no cost",
+            "nothing installed: unit test",
+        ),
+        (
+            f"  tracing on, every span over OTLP ({t['spans_per_renewal']:.0f} per renewal)",
+            fig(t["on"], 2),
+            "",
+            "",
+        ),
+        (
+            "  tracing on / off",
+            fig(t["on_vs_off"], 3),
+            f">= {target}",
+            verdict(t["on_vs_off"]["median"] >= target),
+        ),
+    ]
 
 
 def baselines(r: Json) -> list[Row]:

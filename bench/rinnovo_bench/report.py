@@ -147,7 +147,7 @@ def tracing(r: Json) -> list[Row]:
     t = r.get("tracing")
     if not t:
         return []
-    target = t["targets"]["on_vs_off"]
+    target, cpu = t["targets"]["on_vs_off"], t["services_cpu_ms_per_renewal"]
     return [
         (
             "renewal pipeline, tracing off (nothing installed), max rate",
@@ -167,6 +167,13 @@ def tracing(r: Json) -> list[Row]:
             f">= {target}",
             verdict(t["on_vs_off"]["median"] >= target),
         ),
+        (
+            "  services' CPU per renewal, tracing off / on",
+            f"{cpu['off']['median']:.1f} / {cpu['on']['median']:.1f} ms",
+            "",
+            "",
+        ),
+        ("  services' CPU per renewal, on / off", fig(t["cpu_on_vs_off"], 3), "", ""),
     ]
 
 

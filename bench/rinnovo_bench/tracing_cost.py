@@ -20,7 +20,8 @@ from pathlib import Path
 
 import httpx
 
-from rinnovo_bench import pipeline
+from rinnovo.devstack.services import SERVICES
+from rinnovo_bench import cost, pipeline
 from rinnovo_bench.common import Json, Options, progress, ratio, summary
 
 EXPORT_DELAY = 5.0
@@ -73,17 +74,27 @@ async def settled_spans(client: httpx.AsyncClient, timeout: float = 60.0) -> int
 
 async def alternate(
     options: Options, copies: dict[str, pipeline.Pipeline], per_rep: int, concurrency: int
-) -> dict[str, list[float]]:
-    """A closed loop on each copy per repetition, which goes first alternating."""
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """A closed loop on each copy per repetition, which goes first alternating: each
+    loop's rate, and the CPU its services spent per renewal (which the machine's load does
+    not change as it changes a rate)."""
     rates: dict[str, list[float]] = {name: [] for name in copies}
+    cpu: dict[str, list[float]] = {name: [] for name in copies}
     for rep in range(options.repetitions):
         first = pipeline.WARM_UP + rep * per_rep
         order = list(copies) if rep % 2 == 0 else list(reversed(copies))
         for name in order:
+            pids = {service: copies[name].processes.pid(service) for service in SERVICES}
+            before = await cost.snapshot(pids)
             rate = await pipeline.closed_loop(copies[name], first, per_rep, concurrency)
+            spent = cost.account(before, await cost.snapshot(pids), per_rep)
             rates[name].append(rate)
-            progress(f"tracing {name}, closed loop of {concurrency}: {rate:.2f} renewals/s")
-    return rates
+            cpu[name].append(spent["cpu_ms_per_unit_total"])
+            progress(
+                f"tracing {name}, closed loop of {concurrency}: {rate:.2f} renewals/s, "
+                f"services' CPU {cpu[name][-1]:.1f} ms per renewal"
+            )
+    return rates, cpu
 
 
 async def run(options: Options, log_dir: Path) -> Json:
@@ -105,7 +116,7 @@ async def run(options: Options, log_dir: Path) -> Json:
             await copy.watch()
             await pipeline.warm_up(copy)
         before = await settled_spans(sink)
-        rates = await alternate(options, copies, per_rep, concurrency)
+        rates, cpu = await alternate(options, copies, per_rep, concurrency)
         spans = await settled_spans(sink) - before
         for name, copy in copies.items():
             if copy.failures:
@@ -114,10 +125,13 @@ async def run(options: Options, log_dir: Path) -> Json:
     if spans <= 0:
         raise RuntimeError("the traced copy exported no span: tracing was not on")
     off, on = summary(rates["off"], "renewals/s"), summary(rates["on"], "renewals/s")
+    cpu_off, cpu_on = summary(cpu["off"], "ms"), summary(cpu["on"], "ms")
     return {
         "off": off,
         "on": on,
         "on_vs_off": ratio(on, off),
+        "services_cpu_ms_per_renewal": {"off": cpu_off, "on": cpu_on},
+        "cpu_on_vs_off": ratio(cpu_on, cpu_off),
         "spans_per_renewal": spans / renewals,
         "concurrency": concurrency,
         "renewals": per_rep,

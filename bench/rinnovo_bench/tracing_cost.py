@@ -7,9 +7,11 @@ tracing off, in which ``tracing_setup`` installs nothing at all (no SDK provider
 middleware, no command listener: ``shared/runtime/tests/test_tracing.py``), so its rate is
 the pipeline's own. The second exports every span (the default sampler) over OTLP/HTTP to a
 sink in a process of its own, as a collector would be (``python -m rinnovo.testing.otlp``),
-which counts the spans and discards them. Repetitions alternate which copy goes first (off
-then on, on then off, ...), so a change in the shared machine's load falls on both alike;
-the copy not measured meanwhile is idle.
+which counts the spans and discards them. After a round not measured, repetitions alternate
+which copy goes first (off then on, on then off, ...), so a change in the shared machine's
+load falls on both alike; the copy not measured meanwhile is idle. Each loop also accounts
+the CPU spent per renewal by the copy's services, and by them with the servers the bench
+started: unlike a rate, a cost per renewal does not move with the other work on the machine.
 """
 
 import asyncio
@@ -72,34 +74,55 @@ async def settled_spans(client: httpx.AsyncClient, timeout: float = 60.0) -> int
     raise RuntimeError(f"spans still arriving after {timeout:.0f} s")
 
 
+async def closed_loop(
+    options: Options, copy: pipeline.Pipeline, first: int, per_rep: int, concurrency: int
+) -> Json:
+    """One closed loop's rate, and the CPU spent per renewal by the copy's services and by
+    them with the servers (which the machine's load does not change as it changes a rate)."""
+    services = {name: copy.processes.pid(name) for name in SERVICES}
+    pids = services | options.servers
+    before = await cost.snapshot(pids)
+    rate = await pipeline.closed_loop(copy, first, per_rep, concurrency)
+    spent = cost.account(before, await cost.snapshot(pids), per_rep)["cpu_ms_per_unit"]
+    return {
+        "rate": rate,
+        "services": sum(spent[name] for name in services),
+        "stack": sum(spent.values()),
+    }
+
+
 async def alternate(
     options: Options, copies: dict[str, pipeline.Pipeline], per_rep: int, concurrency: int
-) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """A closed loop on each copy per repetition, which goes first alternating: each
-    loop's rate, and the CPU its services spent per renewal (which the machine's load does
-    not change as it changes a rate)."""
-    rates: dict[str, list[float]] = {name: [] for name in copies}
-    cpu: dict[str, list[float]] = {name: [] for name in copies}
-    for rep in range(options.repetitions):
-        first = pipeline.WARM_UP + rep * per_rep
+) -> dict[str, list[Json]]:
+    """A closed loop on each copy per repetition, which goes first alternating, after a
+    round not measured (the first loop after the copies idled is slower, whichever it is)."""
+    loops: dict[str, list[Json]] = {name: [] for name in copies}
+    for rep in range(-1, options.repetitions):
+        first = pipeline.WARM_UP + (rep + 1) * per_rep
         order = list(copies) if rep % 2 == 0 else list(reversed(copies))
         for name in order:
-            pids = {service: copies[name].processes.pid(service) for service in SERVICES}
-            before = await cost.snapshot(pids)
-            rate = await pipeline.closed_loop(copies[name], first, per_rep, concurrency)
-            spent = cost.account(before, await cost.snapshot(pids), per_rep)
-            rates[name].append(rate)
-            cpu[name].append(spent["cpu_ms_per_unit_total"])
+            loop = await closed_loop(options, copies[name], first, per_rep, concurrency)
             progress(
-                f"tracing {name}, closed loop of {concurrency}: {rate:.2f} renewals/s, "
-                f"services' CPU {cpu[name][-1]:.1f} ms per renewal"
+                f"tracing {name}, closed loop of {concurrency}: {loop['rate']:.2f} renewals/s, "
+                f"CPU per renewal {loop['services']:.1f} ms in the services, "
+                f"{loop['stack']:.1f} ms with the servers" + (" (not measured)" if rep < 0 else "")
             )
-    return rates, cpu
+            if rep >= 0:
+                loops[name].append(loop)
+    return loops
+
+
+def figures(loops: dict[str, list[Json]], key: str, unit: str) -> Json:
+    """Off, on and their ratio repetition by repetition, of one figure of the loops."""
+    off = summary([loop[key] for loop in loops["off"]], unit)
+    on = summary([loop[key] for loop in loops["on"]], unit)
+    return {"off": off, "on": on, "on_vs_off": ratio(on, off)}
 
 
 async def run(options: Options, log_dir: Path) -> Json:
     concurrency = options.pick(8, 16)
     per_rep = options.pick(16, 120)
+    loops_per_copy = options.repetitions + 1
     async with contextlib.AsyncExitStack() as stack:
         endpoint = await stack.enter_async_context(span_sink())
         traced = {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}
@@ -112,27 +135,25 @@ async def run(options: Options, log_dir: Path) -> Json:
         }
         sink = await stack.enter_async_context(httpx.AsyncClient(base_url=endpoint))
         for copy in copies.values():
-            await copy.prepare(pipeline.WARM_UP + per_rep * options.repetitions)
+            await copy.prepare(pipeline.WARM_UP + per_rep * loops_per_copy)
             await copy.watch()
             await pipeline.warm_up(copy)
         before = await settled_spans(sink)
-        rates, cpu = await alternate(options, copies, per_rep, concurrency)
+        loops = await alternate(options, copies, per_rep, concurrency)
         spans = await settled_spans(sink) - before
         for name, copy in copies.items():
             if copy.failures:
                 raise RuntimeError(f"{copy.failures} renewals failed, tracing {name}")
-    renewals = per_rep * options.repetitions
     if spans <= 0:
         raise RuntimeError("the traced copy exported no span: tracing was not on")
-    off, on = summary(rates["off"], "renewals/s"), summary(rates["on"], "renewals/s")
-    cpu_off, cpu_on = summary(cpu["off"], "ms"), summary(cpu["on"], "ms")
-    return {
-        "off": off,
-        "on": on,
-        "on_vs_off": ratio(on, off),
-        "services_cpu_ms_per_renewal": {"off": cpu_off, "on": cpu_on},
-        "cpu_on_vs_off": ratio(cpu_on, cpu_off),
-        "spans_per_renewal": spans / renewals,
+    rates = figures(loops, "rate", "renewals/s")
+    return rates | {
+        "cpu_ms_per_renewal": {
+            "services": figures(loops, "services", "ms"),
+            "with_servers": figures(loops, "stack", "ms"),
+            "servers": sorted(options.servers),
+        },
+        "spans_per_renewal": spans / (per_rep * loops_per_copy),
         "concurrency": concurrency,
         "renewals": per_rep,
         "targets": {"on_vs_off": TARGET},

@@ -17,7 +17,7 @@ from rinnovo.devstack.stack import LocalStack
 from rinnovo_bench import baselines, hop, report
 from rinnovo_bench.common import RESULTS, Json, Options, machine
 
-BENCHES = ("baselines", "hop", "scheduler", "api", "pipeline", "portal")
+BENCHES = ("baselines", "hop", "scheduler", "api", "pipeline", "tracing", "portal")
 
 
 async def run_one(name: str, options: Options, results: Json, log_dir: Path) -> Json:
@@ -43,6 +43,10 @@ async def run_one(name: str, options: Options, results: Json, log_dir: Path) -> 
         from rinnovo_bench import pipeline
 
         return await pipeline.run(options, log_dir / "pipeline")
+    if name == "tracing":
+        from rinnovo_bench import tracing_cost
+
+        return await tracing_cost.run(options, log_dir / "tracing")
     from rinnovo_bench import portal
 
     return await portal.run(options, log_dir / "portal")

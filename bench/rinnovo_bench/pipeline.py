@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import time
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -56,6 +57,8 @@ ACCEPT = {
 WAIT_SECONDS = 120.0
 SUBJECT = "Rinnovo completato: "
 STAGES = ("checkout", "payment_requested", "statement", "email")
+WARM_UP = 5
+"""Renewals done one at a time before any is measured (the first carts prepared)."""
 
 
 class Rendezvous:
@@ -127,8 +130,19 @@ class Pipeline:
         self.stages = {stage: histogram() for stage in STAGES}
         self.failures = 0
         self.last_failure = ""
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def watch(self) -> None:
+        """Start seeing the payments requested (before the first renewal)."""
+        ready = asyncio.Event()
+        self._watcher = asyncio.create_task(self.watch_payments(ready))
+        await ready.wait()
 
     async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
         await self.orders.aclose()
         await self.payments.aclose()
 
@@ -248,6 +262,14 @@ async def closed_loop(pipeline: Pipeline, first: int, count: int, concurrency: i
     return count / (loop.time() - started)
 
 
+async def warm_up(pipeline: Pipeline) -> None:
+    loop = asyncio.get_running_loop()
+    for i in range(WARM_UP):
+        if not await pipeline.renew(i, loop.time()):
+            raise RuntimeError(f"a renewal failed: {pipeline.last_failure}")
+    progress("warmed up")
+
+
 async def sample_rss(processes: ServiceProcesses, stop: asyncio.Event) -> dict[str, float]:
     peak: dict[str, float] = {}
     while not stop.is_set():
@@ -281,7 +303,8 @@ async def max_rate(options: Options, processes: ServiceProcesses, pipeline: Pipe
     before = await cost.snapshot(pids, urls)
     rates = []
     for rep in range(options.repetitions):
-        rates.append(await closed_loop(pipeline, 5 + rep * per_rep, per_rep, concurrency))
+        first = WARM_UP + rep * per_rep
+        rates.append(await closed_loop(pipeline, first, per_rep, concurrency))
         progress(f"closed loop of {concurrency}: {rates[-1]:.2f} renewals/s")
     account = cost.account(before, await cost.snapshot(pids, urls), per_rep * options.repetitions)
     if pipeline.failures:
@@ -311,12 +334,9 @@ async def measure(
 ) -> Json:
     loop = asyncio.get_running_loop()
     idle = {name: rss_mib(processes.pid(name)) for name in SERVICES}
-    await pipeline.prepare(options.pick(9, 120) + 5)
+    await pipeline.prepare(options.pick(9, 120) + WARM_UP)
     progress(f"{len(pipeline.carts)} services with a renewal cart")
-    for i in range(5):  # warm up: one renewal at a time
-        if not await pipeline.renew(i, loop.time()):
-            raise RuntimeError(f"a renewal failed: {pipeline.last_failure}")
-    progress("warmed up")
+    await warm_up(pipeline)
     closed = await max_rate(options, processes, pipeline)
     profiled = await profile(options, processes, pipeline, closed["cost"], log_dir / "profile.txt")
     rate = closed["max_rate"]["median"] / 2
@@ -345,7 +365,12 @@ async def measure(
     }
 
 
-async def run(options: Options, log_dir: Path) -> Json:
+@contextlib.asynccontextmanager
+async def running(
+    options: Options, log_dir: Path, environment: Mapping[str, str] | None = None
+) -> AsyncIterator[Pipeline]:
+    """The services as processes on databases and topics of their own (with ``environment``
+    added to theirs), an SMTP server, and the generator driving them; all gone after."""
     databases = {name: unique(f"bench_pipe_{name}_") for name in SERVICES}
     prefix = unique("bench.pipe.") + "."
     emails = Rendezvous()
@@ -357,6 +382,7 @@ async def run(options: Options, log_dir: Path) -> Json:
         "RINNOVO_NOTIFIER_SMTP_STARTTLS": "false",
         "RINNOVO_NOTIFIER_CHANNELS": "email",
         "RINNOVO_PAYMENTS_METHODS": '["bank_transfer","postal_slip"]',
+        **(environment or {}),
     }
     for name in SERVICES:  # the cost account's round trips
         env[f"RINNOVO_{name.upper()}_IO_METRICS"] = "true"
@@ -364,23 +390,21 @@ async def run(options: Options, log_dir: Path) -> Json:
     try:
         processes = await asyncio.to_thread(start, options, log_dir, SERVICES, env)
         pipeline = Pipeline(options, processes, prefix, emails)
-        watcher: asyncio.Task[None] | None = None
         try:
-            await asyncio.sleep(options.pick(2, 10))  # the services settle after their start
-            idle = await idle_stack(options, processes)
-            progress(f"idle stack: {idle['total_percent']:.1f} % of one core")
-            ready = asyncio.Event()
-            watcher = asyncio.create_task(pipeline.watch_payments(ready))
-            await ready.wait()
-            return await measure(options, processes, pipeline, log_dir) | {"idle_stack": idle}
+            yield pipeline
         finally:
-            if watcher is not None:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
             await pipeline.close()
             await asyncio.to_thread(processes.stop_all)
     finally:
         smtp.stop()
         for database in databases.values():
             await drop_database(options.mongodb, database)
+
+
+async def run(options: Options, log_dir: Path) -> Json:
+    async with running(options, log_dir) as pipeline:
+        await asyncio.sleep(options.pick(2, 10))  # the services settle after their start
+        idle = await idle_stack(options, pipeline.processes)
+        progress(f"idle stack: {idle['total_percent']:.1f} % of one core")
+        await pipeline.watch()
+        return await measure(options, pipeline.processes, pipeline, log_dir) | {"idle_stack": idle}

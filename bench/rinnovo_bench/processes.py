@@ -9,8 +9,10 @@ from rinnovo_bench.common import Options
 
 
 def service_env(options: Options, prefix: str, databases: Mapping[str, str]) -> dict[str, str]:
+    """The bench's environment for the services, without OpenTelemetry's variables: their
+    tracing is on only where a benchmark turns it on."""
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
         "KAFKA_BOOTSTRAP_SERVERS": options.kafka,
         "MONGODB_URL": options.mongodb,
         "KAFKA_TOPIC_PREFIX": prefix,

@@ -59,6 +59,7 @@ def targets(r: Json, quick: bool) -> list[Row]:
                 note or verdict(p99 <= 500 and p["failures"] == 0),
             )
         )
+    rows += tracing(r)
     if h := r.get("hop"):
         rows.append(
             ("one runtime hop", fig(h["hop"]), ">= 1,000 /s", verdict(h["hop"]["median"] >= 1000))
@@ -137,6 +138,48 @@ def targets(r: Json, quick: bool) -> list[Row]:
                 f"{peak:.0f} MiB",
                 "<= 150 MiB",
                 verdict(peak <= 150),
+            )
+        )
+    return rows
+
+
+def tracing(r: Json) -> list[Row]:
+    t = r.get("tracing")
+    if not t:
+        return []
+    target, cpu = t["targets"]["on_vs_off"], t["cpu_ms_per_renewal"]
+    rows: list[Row] = [
+        (
+            "renewal pipeline, tracing off (nothing installed), max rate",
+            fig(t["off"], 2),
+            "no cost",
+            "nothing installed: unit test",
+        ),
+        (
+            f"  tracing on, every span over OTLP ({t['spans_per_renewal']:.0f} per renewal)",
+            fig(t["on"], 2),
+            "",
+            "",
+        ),
+        (
+            "  tracing on / off",
+            fig(t["on_vs_off"], 3),
+            f">= {target}",
+            verdict(t["on_vs_off"]["median"] >= target),
+        ),
+    ]
+    servers = ", ".join(cpu["servers"])
+    for key, label in (("services", "the services"), ("with_servers", f"with {servers}")):
+        if key == "with_servers" and not servers:
+            continue  # servers the bench did not start: their CPU is not known
+        c = cpu[key]
+        rows.append(
+            (
+                f"  CPU per renewal, {label}: off / on",
+                f"{c['off']['median']:.1f} / {c['on']['median']:.1f} ms, "
+                f"on / off {fig(c['on_vs_off'], 3)}",
+                "",
+                "",
             )
         )
     return rows

@@ -2,13 +2,16 @@
 keep of the trace, how the relay's publish and resumed work join it, what is sampled and
 what leaves the process."""
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
+from fastapi import FastAPI
 from opentelemetry import trace
+from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -67,6 +70,22 @@ def trace_id_in(headers: dict[str, str]) -> int:
 )
 def test_tracing_is_on_only_when_an_endpoint_is_set(environ: dict[str, str], wanted: bool) -> None:
     assert tracing_setup.wanted(environ) is wanted
+
+
+def test_off_nothing_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What makes tracing off cost nothing: no SDK, no middleware, no command listener."""
+    for name in [n for n in os.environ if n.startswith("OTEL_")]:
+        monkeypatch.delenv(name)
+    app = FastAPI()
+    middleware = list(app.user_middleware)
+
+    assert tracing_setup.configure("orders") is False
+    tracing_setup.instrument_app(app)
+
+    assert tracing.enabled() is False
+    assert not isinstance(trace.get_tracer_provider(), TracerProvider)  # the API's no-op
+    assert not PymongoInstrumentor().is_instrumented_by_opentelemetry
+    assert app.user_middleware == middleware
 
 
 def test_off_nothing_is_stored_even_inside_a_span() -> None:

@@ -3,11 +3,13 @@
 It accepts ``POST /v1/traces`` in OTLP's protobuf encoding (gzip or not), as the services'
 exporter sends it when ``OTEL_EXPORTER_OTLP_ENDPOINT`` points here, and keeps every span.
 ``python -m rinnovo.testing.otlp --port N`` runs one that only counts (a sink for the
-benchmarks).
+benchmarks, in a process of its own as a collector would be): ``GET /counts`` answers with
+the spans and bytes received so far.
 """
 
 import argparse
 import gzip
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -71,6 +73,8 @@ class OtlpReceiver:
     def __init__(self, port: int = 0, keep: bool = True) -> None:
         self.spans: list[ReceivedSpan] = []
         self.received = 0
+        """Bytes of spans received."""
+        self.span_count = 0
         self._lock = threading.Lock()
         receiver = self
 
@@ -83,13 +87,25 @@ class OtlpReceiver:
                     self.send_error(404)
                     return
                 request = ExportTraceServiceRequest.FromString(body)
-                receiver.add(list(spans_of(request)) if keep else [], len(body))
+                count = sum(
+                    len(scope.spans) for rs in request.resource_spans for scope in rs.scope_spans
+                )
+                receiver.add(list(spans_of(request)) if keep else [], len(body), count)
                 answer = ExportTraceServiceResponse().SerializeToString()
+                self.answer("application/x-protobuf", answer)
+
+            def do_GET(self) -> None:
+                if self.path != "/counts":
+                    self.send_error(404)
+                    return
+                self.answer("application/json", json.dumps(receiver.counts()).encode())
+
+            def answer(self, content_type: str, body: bytes) -> None:
                 self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", str(len(answer)))
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(answer)
+                self.wfile.write(body)
 
             def log_message(self, *_: Any) -> None:
                 pass
@@ -102,10 +118,15 @@ class OtlpReceiver:
         """What ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set to (the exporter adds ``/v1/traces``)."""
         return f"http://127.0.0.1:{self._server.server_port}"
 
-    def add(self, spans: list[ReceivedSpan], size: int) -> None:
+    def add(self, spans: list[ReceivedSpan], size: int, count: int) -> None:
         with self._lock:
             self.spans.extend(spans)
             self.received += size
+            self.span_count += count
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return {"spans": self.span_count, "bytes": self.received}
 
     def snapshot(self) -> list[ReceivedSpan]:
         with self._lock:
@@ -123,14 +144,14 @@ class OtlpReceiver:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="An OTLP/HTTP trace sink that only counts.")
-    parser.add_argument("--port", type=int, default=4318)
+    parser.add_argument("--port", type=int, default=4318, help="0: any free port")
     port = parser.parse_args().port
     receiver = OtlpReceiver(port, keep=False).start()
     print(f"OTEL_EXPORTER_OTLP_ENDPOINT={receiver.endpoint}", flush=True)
     try:
         while True:
             time.sleep(60)
-            print(f"received {receiver.received} bytes of spans", flush=True)
+            print(f"received {receiver.counts()}", flush=True)
     except KeyboardInterrupt:
         receiver.stop()
 

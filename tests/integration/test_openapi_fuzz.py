@@ -50,6 +50,7 @@ from rinnovo.runtime.clock import SystemClock
 from rinnovo.runtime.plugins import BuiltService
 from rinnovo.runtime.settings import InfraSettings
 from rinnovo.testing.notifier_samples import samples
+from rinnovo.testing.payment_providers import running_fake_stripe
 from rinnovo.testing.smtp import SmtpServer
 from tests.integration.openapi_bounds import unbounded, with_extremes
 
@@ -258,22 +259,24 @@ async def test_orders_api(stack: Any) -> None:
 
 @pytest.fixture
 async def payments(stack: Any, database_name: Callable[[str], str]) -> AsyncIterator[BuiltService]:
-    """Built as in the payments tests; Stripe's address is a closed local port."""
-    built = build_payments(
-        PaymentsSettings(
-            infra=stack.infra,
-            database=database_name("payments"),
-            outbox_poll_seconds=0.05,
-            scheduler_interval_seconds=0.2,
-            methods=["bank_transfer", "postal_slip", "card", "sepa_direct_debit"],
-            stripe_api_key="sk_test_fuzz",
-            stripe_webhook_secret="whsec_fuzz",
-            stripe_api_base="http://127.0.0.1:9",
-        ),
-        clock=stack.clock,
-    )
-    async with built.runtime.running():
-        yield built
+    """Built as in the payments tests, with Stripe's stand-in (a setup of a stored method is
+    made with the provider, so the provider must answer)."""
+    async with running_fake_stripe() as stripe:
+        built = build_payments(
+            PaymentsSettings(
+                infra=stack.infra,
+                database=database_name("payments"),
+                outbox_poll_seconds=0.05,
+                scheduler_interval_seconds=0.2,
+                methods=["bank_transfer", "postal_slip", "card", "sepa_direct_debit"],
+                stripe_api_key="sk_test_fuzz",
+                stripe_webhook_secret="whsec_fuzz",
+                stripe_api_base=stripe.url,
+            ),
+            clock=stack.clock,
+        )
+        async with built.runtime.running():
+            yield built
 
 
 async def test_payments_api(stack: Any, payments: BuiltService, wait_until: Wait) -> None:

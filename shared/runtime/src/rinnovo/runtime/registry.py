@@ -95,9 +95,10 @@ class SchemaRegistry:
     async def _send(self, method: str, path: str, body: Any = None) -> httpx.Response:
         """One request; a refusal (409, 422) is returned, other errors raised. A registry not
         there yet, or failing (Apicurio's in-memory store trips on concurrent first
-        registrations), is asked again: every request here is idempotent."""
+        registrations, or slow to answer), is asked again for up to three minutes: every request
+        here is idempotent."""
         async for attempt in stamina.retry_context(
-            on=_worth_retrying, attempts=6, wait_initial=0.2, timeout=60.0
+            on=_worth_retrying, attempts=12, wait_initial=0.2, timeout=180.0
         ):
             with attempt:
                 response = await self._client.request(method, path, json=body)

@@ -4,6 +4,7 @@ Every case runs on the in-memory store (a unit test) and on MongoDB (the real se
 the fast use-case tests of the services stand on the same behaviour as production.
 """
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
@@ -202,6 +203,24 @@ async def test_due_work_is_claimed_once_and_released_by_its_write(kit: Kit) -> N
     nxt = await kit.changes.claim_next(NOW, LEASE)
     assert nxt is not None and nxt.id == "soon"
     assert await kit.changes.claim_next(NOW, LEASE) is None
+
+
+async def test_claims_of_many_at_once_take_each_due_one_once(kit: Kit) -> None:
+    for n in range(6):
+        await kit.changes.create(f"d{n}", Counter("ann", due_at=NOW - timedelta(minutes=n)))
+    await kit.changes.create("later", Counter("ann", due_at=NOW + timedelta(hours=1)))
+    held = await kit.changes.claim("d0", NOW, LEASE)
+    assert held is not None
+    # Two replicas claim overlapping ids at once: each due one goes to exactly one of them.
+    first, second = await asyncio.gather(
+        kit.changes.claim_all([f"d{n}" for n in range(4)] + ["later"], NOW, LEASE),
+        kit.changes.claim_all([f"d{n}" for n in range(2, 6)] + ["nobody"], NOW, LEASE),
+    )
+    ids = [s.id for s in first] + [s.id for s in second]
+    assert sorted(ids) == ["d1", "d2", "d3", "d4", "d5"]
+    assert all(s.due_at is not None and s.due_at <= NOW for s in [*first, *second])
+    assert await kit.changes.due(NOW, 10) == []
+    assert await kit.changes.claim_all(["d1", "d2"], NOW + 2 * LEASE, LEASE) != []  # lease over
 
 
 async def test_a_fenced_claim_makes_the_previous_claimer_lose(kit: Kit) -> None:

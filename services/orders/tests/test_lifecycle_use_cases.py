@@ -65,15 +65,26 @@ async def test_two_scheduler_replicas_announce_each_milestone_once(orders: Order
     now, lease = orders.clock.now(), timedelta(minutes=1)
     ids = await milestones.due_services(orders.ctx, now, 10)
     assert len(ids) == 5
-    # Both replicas found the same due services and take each at once: one claim wins.
-    for service_id in ids:
-        taken = await asyncio.gather(
-            milestones.take_service(orders.ctx, service_id, now, lease),
-            milestones.take_service(orders.ctx, service_id, now, lease),
-        )
-        assert sorted(taken) == [False, True]
+    # Both replicas found the same due services and take them at once: each claim wins once.
+    taken = await asyncio.gather(
+        milestones.take_services(orders.ctx, ids[:3], now, lease),
+        milestones.take_services(orders.ctx, ids, now, lease),
+    )
+    assert taken == [3, 2]
     assert orders.types().count("orders.service.expiring") == 5
     assert await orders.scheduler().sweep() == 0
+
+
+async def test_a_sweep_takes_its_due_services_together(orders: Orders) -> None:
+    expiry = rome_date(orders.clock.now()) + timedelta(days=100)
+    for n in range(5):
+        await orders.import_service(f"c{n}", expiry_date=expiry)
+    orders.clock.advance(start_of(expiry - timedelta(days=90)) - orders.clock.now())
+    loads, writes = orders.services.loads, orders.services.writes
+    assert await orders.scheduler().sweep() == 5
+    assert orders.types().count("orders.service.expiring") == 5
+    # One range query, one claim of the five, one bulk write of the five.
+    assert (orders.services.loads - loads, orders.services.writes - writes) == (1, 2)
 
 
 async def test_a_payment_in_the_same_second_as_expiry_still_renews(orders: Orders) -> None:

@@ -19,7 +19,7 @@ The database or the broker away at any step: the whole batch is tried again, wit
 and nothing is committed meanwhile.
 """
 
-import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -29,10 +29,9 @@ from aiokafka import ConsumerRecord
 
 from rinnovo.contracts import Event, TopicSpec
 from rinnovo.runtime import tracing
-from rinnovo.runtime.changes import OPEN_BATCH
-from rinnovo.runtime.dead_letters import DeadLetters, PoisonMessage, is_transient, retrying
+from rinnovo.runtime.dead_letters import DeadLetters, PoisonMessage, retrying
 from rinnovo.runtime.metrics import Metrics
-from rinnovo.runtime.unit_of_work import UnitOfWork
+from rinnovo.runtime.together import run_together
 
 log = structlog.get_logger(__name__)
 
@@ -115,44 +114,18 @@ class BatchConsumer:
     async def _batched(self, keys: Keyed) -> list[list[Consumed]]:
         """Run the keys together in one unit of work, write it; what to handle again alone.
         Raises (and writes nothing) if the database or the broker is away."""
-        uow = UnitOfWork()
-        token = OPEN_BATCH.set(uow)
-        try:
-            failures = await asyncio.gather(*(self._run_key(uow, k, e) for k, e in keys.items()))
-        finally:
-            OPEN_BATCH.reset(token)
-            uow.open = False
-        for failure in failures:
-            if failure is not None and isinstance(failure, Exception) and is_transient(failure):
-                raise failure
-        try:
-            redo = await uow.flush()
-        except Exception as exc:
-            if is_transient(exc):
-                raise
-            log.warning("a batch could not be written; its events are handled alone", exc_info=True)
-            return list(keys.values())
-        first: dict[Hashable, int] = {}
-        for scope in redo:
-            first[scope.key] = min(scope.index, first.get(scope.key, scope.index))
+        steps = {
+            key: [functools.partial(_handle, c) for c in events] for key, events in keys.items()
+        }
+        first = await run_together(steps)
         return [keys[key][first[key] :] for key in keys if key in first]
 
-    async def _run_key(
-        self, uow: UnitOfWork, key: Hashable, events: Sequence[Consumed]
-    ) -> BaseException | None:
-        """The events of one key in order, up to the first that fails."""
-        for index, c in enumerate(events):
-            structlog.contextvars.bind_contextvars(
-                correlation_id=c.event.correlation_id,
-                event_id=str(c.event.event_id),
-                topic=c.record.topic,
-            )
-            try:
-                with (
-                    tracing.consuming(c.record.topic, c.record.headers),
-                    uow.handling(key, index),
-                ):
-                    await c.handler(c.event)
-            except Exception as exc:
-                return exc
-        return None
+
+async def _handle(c: Consumed) -> None:
+    structlog.contextvars.bind_contextvars(
+        correlation_id=c.event.correlation_id,
+        event_id=str(c.event.event_id),
+        topic=c.record.topic,
+    )
+    with tracing.consuming(c.record.topic, c.record.headers):
+        await c.handler(c.event)

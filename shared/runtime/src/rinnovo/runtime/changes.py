@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 from rinnovo.contracts import Event
+from rinnovo.runtime.stores import CLAIMED_BY as CLAIMED_BY
 from rinnovo.runtime.stores import CLAIMED_UNTIL as CLAIMED_UNTIL
 from rinnovo.runtime.stores import NEVER_CLAIMED as NEVER_CLAIMED
 from rinnovo.runtime.stores import Aggregates as Aggregates
@@ -218,6 +219,11 @@ class Changes(Generic[T]):
         count: str | None = None,
     ) -> Stored[T] | None:
         return await self.store.claim(id_, now, lease, fence=fence, count=count)
+
+    async def claim_all(
+        self, ids: Sequence[str], now: datetime, lease: timedelta
+    ) -> list[Stored[T]]:
+        return await self.store.claim_all(ids, now, lease)
 
     async def claim_next(
         self,

@@ -1,6 +1,7 @@
 """``Aggregates`` on MongoDB: one document per aggregate, written as ``aggregates`` lays it
 out (state fields, version, inbox, outbox), plus the schedule fields when it has one."""
 
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -12,6 +13,7 @@ from pymongo.errors import BulkWriteError
 from rinnovo.runtime import tracing
 from rinnovo.runtime.aggregates import INBOX, INBOX_SIZE, VERSION, guarded_update, new_document
 from rinnovo.runtime.changes import (
+    CLAIMED_BY,
     CLAIMED_UNTIL,
     NEVER_CLAIMED,
     Codec,
@@ -224,6 +226,26 @@ class MongoAggregates(Generic[T]):
             return_document=ReturnDocument.AFTER,
         )
         return None if doc is None else self.stored(doc)
+
+    async def claim_all(
+        self, ids: Sequence[str], now: datetime, lease: timedelta
+    ) -> list[Stored[T]]:
+        """One ``update`` marking each due one with this claim's own token, one ``find``
+        reading back those it marked: each document's update is atomic, so of two
+        replicas claiming the same ids each gets its own part."""
+        if len(ids) <= 1:
+            claimed = [await self.claim(id_, now, lease) for id_ in ids]
+            return [c for c in claimed if c is not None]
+        token = uuid.uuid4().hex
+        update = self._claiming(now, lease, fence=False, count=None)
+        update["$set"][CLAIMED_BY] = token
+        await self.collection.update_many(
+            {"_id": {"$in": list(ids)}, **self._due_filter(now)}, update
+        )
+        cursor = self.collection.find(
+            {"_id": {"$in": list(ids)}, CLAIMED_BY: token}, WITHOUT_OUTBOX
+        )
+        return [self.stored(doc) async for doc in cursor]
 
     async def claim_next(
         self,

@@ -57,6 +57,19 @@ class ObservedClaims(Generic[T]):
             self._lost.inc()  # still due, so claimed by someone else
         return None
 
+    async def claim_all(
+        self, ids: Sequence[str], now: datetime, lease: timedelta
+    ) -> list[Stored[T]]:
+        claimed = await self.store.claim_all(ids, now, lease)
+        for stored in claimed:
+            self._observe(stored, now)
+        taken = {stored.id for stored in claimed}
+        if refused := [id_ for id_ in ids if id_ not in taken]:
+            for current in (await self.store.load(refused)).values():
+                if current.due_at is not None and current.due_at <= now:
+                    self._lost.inc()  # still due, so claimed by someone else
+        return claimed
+
     async def claim_next(self, now: datetime, lease: timedelta, **options: Any) -> Stored[T] | None:
         claimed = await self.store.claim_next(now, lease, **options)
         if claimed is not None:

@@ -4,8 +4,8 @@
 top-level fields, writes several guarded writes at once (each wins or loses on its own), and
 keeps the scheduled-work primitive: every write sets the aggregate's next due instant and
 releases any claim on it; ``due`` lists what is due and unclaimed, ``claim`` takes one for a
-lease. ``MongoAggregates`` keeps it on MongoDB; an in-memory implementation lives in the test
-support (``rinnovo.testing``).
+lease, ``claim_all`` many at once. ``MongoAggregates`` keeps it on MongoDB; an in-memory
+implementation lives in the test support (``rinnovo.testing``).
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -18,6 +18,8 @@ from rinnovo.contracts import Event
 T = TypeVar("T")
 
 CLAIMED_UNTIL = "claimed_until"
+CLAIMED_BY = "claimed_by"
+"""The claim that last took the aggregate (``claim_all`` reads back its own by it)."""
 NEVER_CLAIMED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -142,6 +144,13 @@ class Aggregates(Protocol[T]):
         ran out loses its write to the one that claimed after it. ``count`` names a number field
         of its document (a dotted path reaches into it) that the claim adds one to: work
         taken is counted even when its claimer stops before writing (delivery attempts)."""
+        ...
+
+    async def claim_all(
+        self, ids: Sequence[str], now: datetime, lease: timedelta
+    ) -> list[Stored[T]]:
+        """Claim, as ``claim`` does, those of ``ids`` that are due and not claimed, in a
+        fixed number of round trips however many: what a sweep takes in one go."""
         ...
 
     async def claim_next(

@@ -170,6 +170,13 @@ class MemoryAggregates(Generic[T]):
             fields[name] = fields.get(name, 0) + 1
         return self._stored(id_, entry)
 
+    async def claim_all(
+        self, ids: Sequence[str], now: datetime, lease: timedelta
+    ) -> list[Stored[T]]:
+        claimed = [await self.claim(id_, now, lease) for id_ in ids]
+        self.writes -= len(ids) - 1  # one update, whatever their number
+        return [c for c in claimed if c is not None]
+
     async def claim_next(
         self,
         now: datetime,

@@ -5,22 +5,22 @@ what is due now (``next_due_at <= now``, unclaimed, soonest first, at most a bat
 index range, so it costs what falls due, not what is stored (on MongoDB, and on our
 FerretDB since its patch 05).
 
-Each due aggregate is claimed by id with ``find_one_and_update`` (other replicas skip it
-while the claim lasts) and then changed by the same version-guarded write as any other
-change, which also carries its events: even if a claim expired and two replicas raced, only
-one write, and so one event, would win. A replica that died holding a claim leaves its work
-to the next sweep after the claim runs out.
+Due services are claimed by id, ``together`` at a time, in one ``update`` and one ``find``
+(other replicas skip them while the claim lasts), and then changed together, as a consumed
+batch is: one query per store, one version-guarded bulk write per store, each write also
+carrying its events. Even if a claim expired and two replicas raced, only one write, and so
+one event, would win. A replica that died holding a claim leaves its work to the next sweep
+after the claim runs out. Orders due for their unpaid timeout are rarer, and each is
+claimed and cancelled alone (cancelling gives back a convention code's use, a write outside
+the order's).
 """
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from rinnovo.orders.service_layer import cancellation, milestones
 from rinnovo.orders.service_layer.context import Context
 from rinnovo.runtime.metrics import Metrics
 from rinnovo.runtime.sweeps import SweepLoop
-
-Take = Callable[[Context, str, datetime, timedelta], Awaitable[bool]]
 
 
 class Scheduler:
@@ -31,11 +31,13 @@ class Scheduler:
         interval_seconds: float = 1.0,
         lease: timedelta = timedelta(seconds=60),
         batch: int = 1000,
+        together: int = 100,
         metrics: Metrics | None = None,
     ) -> None:
         self.ctx = ctx
         self.lease = lease
         self.batch = batch
+        self.together = together
         self._loop = SweepLoop(
             self.sweep,
             name="milestones",
@@ -57,11 +59,10 @@ class Scheduler:
         """Handle what is due now, up to a batch; returns how many aggregates were handled."""
         now = self.ctx.now()
         handled = 0
-        for service_id in await milestones.due_services(self.ctx, now, self.batch):
-            handled += await self._take(milestones.take_service, service_id, now)
+        due = await milestones.due_services(self.ctx, now, self.batch)
+        for start in range(0, len(due), self.together):
+            chunk = due[start : start + self.together]
+            handled += await milestones.take_services(self.ctx, chunk, now, self.lease)
         for order_id in await cancellation.due_orders(self.ctx, now, self.batch - handled):
-            handled += await self._take(cancellation.take_unpaid, order_id, now)
+            handled += await cancellation.take_unpaid(self.ctx, order_id, now, self.lease)
         return handled
-
-    async def _take(self, take: Take, aggregate_id: str, now: datetime) -> int:
-        return int(await take(self.ctx, aggregate_id, now, self.lease))

@@ -2,6 +2,8 @@
 expiry, the reactivation window's warning and deactivation, each announced once (see
 ``docs/lifecycle.md``)."""
 
+import functools
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import structlog
@@ -15,6 +17,7 @@ from rinnovo.orders.domain.subscription import Subscription
 from rinnovo.orders.service_layer.automatic_renewal import place_automatic_renewal
 from rinnovo.orders.service_layer.context import Context, service_change
 from rinnovo.runtime.changes import Decision, Stored
+from rinnovo.runtime.together import run_together
 
 log = structlog.get_logger(__name__)
 
@@ -23,13 +26,22 @@ async def due_services(ctx: Context, now: datetime, limit: int) -> list[str]:
     return await ctx.services.due(now, limit)
 
 
-async def take_service(ctx: Context, service_id: str, now: datetime, lease: timedelta) -> bool:
-    """Claim a service with a milestone due (other replicas skip it while the claim lasts)
-    and take every milestone due at ``now``, in time order, in one write; False when it is
-    not due or another replica has it."""
-    claimed = await ctx.services.claim(service_id, now, lease)
-    if claimed is None:
-        return False
+async def take_services(
+    ctx: Context, service_ids: Sequence[str], now: datetime, lease: timedelta
+) -> int:
+    """Claim those of the services that have a milestone due (other replicas skip them while
+    the claim lasts) and take every milestone due at ``now`` of each, in time order, in one
+    write per service: all of them together, so that their reads are one query per store
+    and their writes one bulk write per store. Returns how many were claimed."""
+    claimed = await ctx.services.claim_all(service_ids, now, lease)
+    again = await run_together({s.id: [functools.partial(_take, ctx, s, now)] for s in claimed})
+    for stored in claimed:
+        if stored.id in again:  # alone: read and decided again if it moved meanwhile
+            await _take(ctx, stored, now)
+    return len(claimed)
+
+
+async def _take(ctx: Context, claimed: Stored[Subscription], now: datetime) -> None:
     product = await ctx.product(claimed.value.product_id)
     policy = product.policy
 
@@ -52,8 +64,7 @@ async def take_service(ctx: Context, service_id: str, now: datetime, lease: time
         # Also when nothing was due (a payment moved the expiry): it reschedules.
         return service_change(service, emitted, policy)
 
-    await ctx.services.change(service_id, decide, read=claimed, before=place_renewals)
-    return True
+    await ctx.services.change(claimed.id, decide, read=claimed, before=place_renewals)
 
 
 def _announced(

@@ -12,6 +12,7 @@ from types import FrameType
 
 import uvicorn
 
+
 class QuietServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, tick_seconds: float = 1.0) -> None:
         super().__init__(config)

@@ -58,7 +58,7 @@ class NotifierSettings(ServiceSettings):
     delivery_lease_seconds: float = Field(
         default=300.0, gt=0, description="A claimed delivery is retried by another replica after."
     )
-    delivery_poll_seconds: float = Field(default=1.0, gt=0)
+    delivery_poll_seconds: float = Field(default=5.0, gt=0)
 
     def addresses(self, name: str) -> list[tuple[str, str]]:
         return [*super().addresses(name), ("SMTP target of the e-mails", self.smtp_target())]

@@ -45,7 +45,12 @@ class OrdersSettings(ServiceSettings):
         default={"bank_transfer", "postal_slip", "card", "sepa_direct_debit"}
     )
     stored_payment_methods: set[str] = Field(default={"card", "sepa_direct_debit"})
-    scheduler_interval_seconds: float = Field(default=1.0, gt=0)
+    scheduler_interval_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often due milestones and unpaid orders are looked for; a write "
+        "that makes work due at once, or a moved clock, wakes the scheduler sooner.",
+    )
 
 
 @dataclass(frozen=True)

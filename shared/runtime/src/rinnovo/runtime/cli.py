@@ -28,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 import uvicorn
 from pydantic import ValidationError
 
+from rinnovo.runtime.http_server import QuietServer
 from rinnovo.runtime.logging import configure_logging
 from rinnovo.runtime.plugins import ServicePlugin, allowed_services
 from rinnovo.runtime.safety import InsecureSetting
@@ -58,7 +59,7 @@ def run_one(name: str) -> int:
         access_log=False,
         lifespan="on",
     )
-    uvicorn.Server(config).run()
+    QuietServer(config).run()
     return 0
 
 

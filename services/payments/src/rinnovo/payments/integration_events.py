@@ -1,6 +1,7 @@
 """The published events of payments, built from the domain (the only place that maps them)."""
 
 from datetime import date, datetime
+from typing import Any
 
 from rinnovo.contracts import payments as contract
 from rinnovo.contracts.envelope import Event
@@ -57,20 +58,24 @@ class EventFactory:
         )
         return self
 
-    def requested(self) -> "EventFactory":
+    def _request(self) -> dict[str, Any]:
+        """What a payment request and a request for its rest both tell the payer."""
         p = self.payment
-        payload = contract.PaymentRequestedPayload(
-            payment_id=p.payment_id,
-            order_id=p.order_id,
-            order_number=p.order_number,
-            order_kind=OrderKind(p.order_kind),
-            service_id=p.service_id,
-            holder=holder(p),
-            method=p.method,
-            amount_cents=p.amount_cents,
-            instructions=instructions(p),
-            usual_registration_days=p.usual_registration_days,
-        )
+        return {
+            "payment_id": p.payment_id,
+            "order_id": p.order_id,
+            "order_number": p.order_number,
+            "order_kind": OrderKind(p.order_kind),
+            "service_id": p.service_id,
+            "holder": holder(p),
+            "method": p.method,
+            "amount_cents": p.amount_cents,
+            "instructions": instructions(p),
+            "usual_registration_days": p.usual_registration_days,
+        }
+
+    def requested(self) -> "EventFactory":
+        payload = contract.PaymentRequestedPayload(**self._request())
         return self._add(contract.PaymentRequested, payload)
 
     def registered(self) -> "EventFactory":
@@ -91,18 +96,7 @@ class EventFactory:
     def rest_requested(self) -> "EventFactory":
         p = self.payment
         payload = contract.PaymentRestRequestedPayload(
-            payment_id=p.payment_id,
-            order_id=p.order_id,
-            order_number=p.order_number,
-            order_kind=OrderKind(p.order_kind),
-            service_id=p.service_id,
-            holder=holder(p),
-            method=p.method,
-            amount_cents=p.amount_cents,
-            received_cents=p.received_cents,
-            rest_cents=p.outstanding_cents,
-            instructions=instructions(p),
-            usual_registration_days=p.usual_registration_days,
+            **self._request(), received_cents=p.received_cents, rest_cents=p.outstanding_cents
         )
         return self._add(contract.PaymentRestRequested, payload)
 

@@ -120,7 +120,7 @@ class Changes(Generic[T]):
     store: Aggregates[T]
     on_events: Callable[[], None] = field(default=lambda: None)
     """Called once events are stored, so the relay publishes them without waiting a poll."""
-    on_due: Callable[[datetime], None] = field(default=lambda _: None)
+    on_due: Callable[[datetime], None] | None = None
     """Called with the due instant of each aggregate written with one, so that work already
     due when it is written is taken at once, not at the scheduler's next sweep."""
 
@@ -198,7 +198,7 @@ class Changes(Generic[T]):
     def written(self, after: Stored[T], write: Write[T]) -> Changed[T]:
         if write.events:
             self.on_events()
-        if after.due_at is not None:
+        if after.due_at is not None and self.on_due is not None:
             self.on_due(after.due_at)
         return Changed(after, tuple(write.events), written=True)
 

@@ -162,8 +162,6 @@ class ServiceRuntime:
         is told each due instant written (``Changes.on_due``)."""
         if scheduled is not None:
             store = ObservedClaims(store, self.metrics, scheduled)
-        if on_due is None:
-            return Changes(store, self.wake_relay)
         return Changes(store, self.wake_relay, on_due)
 
     def wake_relay(self) -> None:

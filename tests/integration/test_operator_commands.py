@@ -34,7 +34,7 @@ def environment(infra: InfraSettings, **services: str) -> dict[str, str]:
     database or group (``orders_database=...``)."""
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
-        "MONGODB_URL": infra.mongodb_url,
+        "MONGODB_URL": infra.mongodb_url.get_secret_value(),
         "KAFKA_TOPIC_PREFIX": infra.kafka_topic_prefix,
         "RINNOVO_SERVICES": "orders,payments,portal",
     }

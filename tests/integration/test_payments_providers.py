@@ -112,7 +112,8 @@ async def caught_up(stack: Any, payments: BuiltService, wait: Wait) -> None:
     """Until what payments wrote is published, orders has consumed all of it and what orders
     wrote in turn is published: a second registration or renewal would be on the topics by
     then. Each step is looked at once the one before it holds."""
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.infra.mongodb_url)
+    url = stack.infra.mongodb_url.get_secret_value()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
     bootstrap = stack.infra.kafka_bootstrap_servers
     orders = stack.orders.runtime
 

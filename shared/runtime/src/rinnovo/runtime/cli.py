@@ -109,7 +109,7 @@ def addresses(plugins: Mapping[str, ServicePlugin]) -> list[tuple[str, str]]:
     password)."""
     rows = [row for name, plugin in plugins.items() for row in plugin.settings().addresses(name)]
     infra = InfraSettings()
-    mongo = urlsplit(infra.mongodb_url)
+    mongo = urlsplit(infra.mongodb_url.get_secret_value())
     if mongo.password:
         mongo = mongo._replace(netloc=mongo.netloc.replace(f":{mongo.password}@", ":***@"))
     return [*rows, ("Kafka", infra.kafka_bootstrap_servers), ("MongoDB", urlunsplit(mongo))]

@@ -70,7 +70,7 @@ class ServiceRuntime:
         self.metrics = Metrics()
         tracing_setup.configure(name)  # before the clients it instruments are made
         self.mongo: AsyncMongoClient[Document] = AsyncMongoClient(
-            settings.infra.mongodb_url,
+            settings.infra.mongodb_url.get_secret_value(),
             tz_aware=True,
             connect=False,
             event_listeners=count_io(self.metrics) if settings.io_metrics else [],

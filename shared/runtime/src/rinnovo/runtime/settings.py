@@ -5,7 +5,7 @@ The infrastructure addresses are read without a prefix (``KAFKA_BOOTSTRAP_SERVER
 owns is read with its prefix (``RINNOVO_ORDERS_HTTP_PORT``, ...).
 """
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rinnovo.runtime.aggregates import INBOX_SIZE
@@ -19,7 +19,10 @@ class InfraSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    mongodb_url: str = "mongodb://127.0.0.1:27017/"
+    mongodb_url: SecretStr = Field(
+        default=SecretStr("mongodb://127.0.0.1:27017/"),
+        description="May hold a password: kept out of reprs, logs and the settings' dumps.",
+    )
     kafka_topic_partitions: int = Field(default=3, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
     kafka_topic_prefix: str = Field(

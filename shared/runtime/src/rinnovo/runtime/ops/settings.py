@@ -58,7 +58,7 @@ class Deployment:
         return topic.removeprefix(self.infra.kafka_topic_prefix)
 
     def mongo(self) -> AsyncMongoClient[Document]:
-        return AsyncMongoClient(self.infra.mongodb_url, tz_aware=True)
+        return AsyncMongoClient(self.infra.mongodb_url.get_secret_value(), tz_aware=True)
 
 
 def _names() -> list[str]:

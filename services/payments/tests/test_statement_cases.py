@@ -1,4 +1,5 @@
-"""Statements as banks really write them: every camt.053 and camt.054 version, MT940 and CSV.
+"""Statements as banks really write them: every camt.053 and camt.054 version, camt.052, MT940
+and CSV.
 
 The files in ``statements/`` are made here after the published schemas' structure; each was
 refused whole (or read without its order number) before this reader.
@@ -115,6 +116,17 @@ def test_a_credit_notification_camt054_is_read_like_a_statement() -> None:
     assert statement.format == "camt.054"
     assert credits(statement) == [("NTF-TX-1", 12200, None), ("NTF-TX-2", 6100, None)]
     assert [c.payer for c in statement.credits] == ["Studio Rossi", "Ferri Snc"]
+
+
+def test_an_intraday_report_camt052_registers_what_is_booked_only() -> None:
+    statement = read("camt052.001.08-intraday-report.xml")
+    assert statement.format == "camt.052"
+    assert credits(statement) == [("RPT-REF-1", 12200, None)]
+    assert statement.credits[0].booked_on == date(2026, 3, 3)
+    assert statement.credits[0].payer == "Studio Rossi"
+    assert [order_numbers_in(c.remittance) for c in statement.credits] == [["RN-2026-000701"]]
+    [pending] = [i for i in statement.lines if isinstance(i, IgnoredEntry)]
+    assert pending.reason is Ignored.NOT_BOOKED
 
 
 SAMPLE = Report(

@@ -1,5 +1,8 @@
-"""ISO 20022 camt.053 (bank-to-customer statement) and camt.054 (debit/credit notification)
-files, every version from 001.02 to 001.13, read by one hardened reader.
+"""ISO 20022 camt.053 (bank-to-customer statement), camt.054 (debit/credit notification) and
+camt.052 (intraday account report) files, every version from 001.02 to 001.13, read by one
+hardened reader. An intraday report's entries not yet booked are ignored as ``not_booked``;
+booked, they are registered, and the end-of-day statement quoting them again by the same
+reference registers nothing twice.
 
 The versions differ in their namespace and in a few places the reader looks in turn (the
 status as ``Sts`` or ``Sts/Cd``, the payer as ``Dbtr/Nm`` or ``Dbtr/Pty/Nm``, a transaction's
@@ -20,7 +23,11 @@ from rinnovo.payments.adapters.camt_entries import EntryReader, Report
 from rinnovo.payments.adapters.statement_formats import FileFormat, without_bom
 from rinnovo.payments.domain.statements import InvalidStatement, Lines, Problem, Statement
 
-MESSAGES = {"BkToCstmrStmt": ("camt.053", "Stmt"), "BkToCstmrDbtCdtNtfctn": ("camt.054", "Ntfctn")}
+MESSAGES = {
+    "BkToCstmrStmt": ("camt.053", "Stmt"),
+    "BkToCstmrDbtCdtNtfctn": ("camt.054", "Ntfctn"),
+    "BkToCstmrAcctRpt": ("camt.052", "Rpt"),
+}
 
 
 def _document(data: bytes) -> Element:
@@ -46,7 +53,8 @@ def parse_camt(data: bytes) -> Statement:
     message = next((child for child in root if child.tag in MESSAGES), None)
     if root.tag != "Document" or message is None:
         expected = " or ".join(f"Document/{name}" for name in MESSAGES)
-        raise InvalidStatement([Problem(root.tag, f"not a camt.053 or camt.054 ({expected})")])
+        problem = Problem(root.tag, f"not a camt.053, camt.054 or camt.052 ({expected})")
+        raise InvalidStatement([problem])
     fmt, report_tag = MESSAGES[message.tag]
     r = EntryReader()
     message_id = r.reference(message, "GrpHdr/MsgId", message.tag)
@@ -76,9 +84,10 @@ def _report(r: EntryReader, el: Element, where: str, statement_id: str) -> Repor
 
 camt = FileFormat(
     name="camt",
-    description="ISO 20022 camt.053 statement or camt.054 notification, 001.02 to 001.13",
+    description="ISO 20022 camt.053 statement, camt.054 notification or camt.052 intraday "
+    "report, 001.02 to 001.13",
     media_types=("application/xml", "text/xml"),
-    suffixes=(".xml", ".camt", ".053", ".054"),
+    suffixes=(".xml", ".camt", ".053", ".054", ".052"),
     sniff=lambda data: without_bom(data).startswith(b"<"),
     reader=parse_camt,
 )

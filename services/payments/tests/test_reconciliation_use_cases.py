@@ -89,6 +89,22 @@ async def test_a_statement_registers_matches_and_reviews_the_rest_once(
     assert (record.value.imported_by, record.value.registered) == ("ops", 3)
 
 
+async def test_an_intraday_report_then_the_statement_register_each_credit_once(
+    payments: PaymentsService,
+) -> None:
+    booked, pending = await place(payments, 12200, 6100)
+    morning = [Ntry("122.00", ref="B-1", txs=(Tx(text=booked),))]
+    later = Ntry("61.00", ref="B-2", status="PDNG", booked=None, txs=(Tx(text=pending),))
+    report = camt(Report((*morning, later)), kind="052", message_id="RPT-0302-1")
+    imported = await reconciliation.import_statement(payments.ctx, statement(report), "ops")
+    assert [e.outcome for e in imported.entries] == [Outcome.REGISTERED, Outcome.IGNORED]
+    # The day's statement books both: the first was registered from the report already.
+    day = camt(Report((*morning, replace(later, status="BOOK", booked="2026-03-02"))))
+    closed = await reconciliation.import_statement(payments.ctx, statement(day), "ops")
+    assert [e.outcome for e in closed.entries] == [Outcome.ALREADY_IMPORTED, Outcome.REGISTERED]
+    assert payments.types().count("payments.payment.registered") == 2
+
+
 async def test_an_unusable_credit_opens_a_review_and_the_rest_is_imported(
     payments: PaymentsService,
 ) -> None:

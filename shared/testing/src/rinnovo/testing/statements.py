@@ -11,7 +11,11 @@ from xml.sax.saxutils import escape
 
 IBAN = "IT60X0542811101000000123456"
 VERSIONS = tuple(f"001.{n:02d}" for n in range(2, 14))
-MESSAGES = {"053": ("BkToCstmrStmt", "Stmt"), "054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn")}
+MESSAGES = {
+    "053": ("BkToCstmrStmt", "Stmt"),
+    "054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn"),
+    "052": ("BkToCstmrAcctRpt", "Rpt"),
+}
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ class Ntry:
 
 @dataclass(frozen=True)
 class Report:
-    """A ``Stmt`` or ``Ntfctn``."""
+    """A ``Stmt``, ``Ntfctn`` or ``Rpt``."""
 
     entries: tuple[Ntry, ...]
     id: str | None = "STMT-2026-03-02"
@@ -133,7 +137,7 @@ def _report(r: Report, tag: str, version: str) -> str:
 def camt(
     *reports: Report, kind: str = "053", version: str = "001.08", message_id: str = "MSG-0302"
 ) -> bytes:
-    """A camt.053 (``kind="053"``) or camt.054 file of the given version."""
+    """A camt.053 (``kind="053"``), camt.054 or camt.052 file of the given version."""
     message, tag = MESSAGES[kind]
     ns = f"urn:iso:std:iso:20022:tech:xsd:camt.{kind}.{version}"
     body = "".join(_report(r, tag, version) for r in reports)

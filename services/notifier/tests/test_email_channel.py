@@ -2,6 +2,7 @@
 and headers that read, once unfolded and decoded, exactly as they were recorded."""
 
 import re
+from dataclasses import replace
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from email.policy import default
@@ -149,3 +150,29 @@ def test_any_subject_and_name_survive_folding(
     if not name.isascii():
         lines, decoded = header_on_the_wire(raw, "To")
         assert decoded == f"{name} <rossi@example.it>"
+
+
+def test_what_every_message_repeats_is_parsed_once_and_shared(
+    any_smtp_config: SmtpConfig,
+) -> None:
+    first = build_message(any_smtp_config, delivery("n-first"), CLOCK)
+    second = build_message(any_smtp_config, delivery("n-second", recipient_name="Bianchi"), CLOCK)
+    assert first["From"] is second["From"]
+    assert first.get_body(("plain",))["Content-Type"] is second.get_body(("plain",))["Content-Type"]
+    assert first["To"] is not second["To"]
+    assert first.get_boundary() == "=_n-first" != second.get_boundary()
+
+
+def test_a_shared_header_is_folded_for_each_policy_it_is_sent_with(
+    any_smtp_config: SmtpConfig,
+) -> None:
+    """A sender's name that is not ASCII: encoded words on a 7-bit path, as it is with
+    SMTPUTF8; the form remembered for one is never sent with the other."""
+    config = replace(any_smtp_config, mail_from="Fatturazione Più <noreply@example.it>")
+    for utf8 in (False, True, False):
+        raw = flatten_message(build_message(config, delivery(), CLOCK), utf8=utf8)
+        if utf8:
+            assert raw.startswith(b"From: Fatturazione Pi\xc3\xb9 <noreply@example.it>\r\n")
+        else:
+            _lines, decoded = header_on_the_wire(raw, "From")
+            assert decoded == "Fatturazione Più <noreply@example.it>"

@@ -4,37 +4,19 @@ Each message carries a ``Message-ID`` derived from its notification id, the same
 attempt: if the process stops after the server accepted a message but before that was
 recorded, the message is sent again with the same id, which receiving servers and mail
 clients can recognise as a duplicate.
-
-The subject is folded by the standard library's ``email.header.Header``, not by the
-default policy's folder, which reads back differently from what was recorded: when a line
-break falls just before an encoded word (``è``, ``€``), Python 3.11 keeps the space before
-the break and adds one after it, so the customer reads two spaces (python/cpython#144156);
-and an ASCII subject too long for the first line is moved whole to a continuation line,
-which parsers read with a leading space. Here ASCII text is folded at its spaces, and text
-with anything else becomes UTF-8 encoded words, joined by folding white space that decoders
-drop: unfolded and decoded, the subject is exactly the text recorded. The holder's name in
-``To`` is encoded the same way when it is not ASCII (the default folder can drop a space
-between two of its words near a fold).
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.header import Header
-from email.headerregistry import (
-    Address,
-    BaseHeader,
-    HeaderRegistry,
-    UniqueAddressHeader,
-    UnstructuredHeader,
-)
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import Policy, default
-from email.utils import format_datetime, formataddr
+from email.utils import formataddr
 
 import aiosmtplib
 from pydantic import SecretStr
 
 from rinnovo.notifier.channels.base import ChannelContext, Delivery
+from rinnovo.notifier.channels.email_headers import POLICY
 from rinnovo.notifier.domain.delivery import Outcome, Refused, RetryLater, Sent
 from rinnovo.notifier.domain.identity import message_id
 from rinnovo.notifier.domain.messages import Message
@@ -58,40 +40,6 @@ class SmtpConfig:
     message_id_domain: str
 
 
-class _Subject(UnstructuredHeader, BaseHeader):
-    def fold(self, *, policy: Policy) -> str:
-        if getattr(policy, "utf8", False):  # SMTPUTF8: sent as it is, nothing to encode
-            return super().fold(policy=policy)
-        text, limit, linesep = str(self), policy.max_line_length or 78, policy.linesep
-        plain = text.isascii() and "=?" not in text
-        folded = Header(text, "us-ascii" if plain else "utf-8", limit, self.name).encode(
-            linesep=linesep
-        )
-        if folded.startswith(linesep):  # a first word longer than the line: split it
-            folded = Header(text, "utf-8", limit, self.name).encode(linesep=linesep)
-        return f"{self.name}: {folded}{linesep}"
-
-
-# typeshed declares the header mixins apart from BaseHeader; the registry joins them.
-class _Addressee(UniqueAddressHeader, BaseHeader):  # type: ignore[misc]
-    def fold(self, *, policy: Policy) -> str:
-        [address] = self.addresses  # one recipient per message
-        name, linesep = address.display_name, policy.linesep
-        if name.isascii() or not address.addr_spec.isascii() or getattr(policy, "utf8", False):
-            return super().fold(policy=policy)
-        words = Header(name, "utf-8", policy.max_line_length or 78, self.name)
-        return (
-            f"{self.name}: {words.encode(linesep=linesep)}{linesep} <{address.addr_spec}>{linesep}"
-        )
-
-
-_HEADERS = HeaderRegistry()
-_HEADERS.map_to_type("subject", _Subject)
-_HEADERS.map_to_type("to", _Addressee)
-POLICY = default.clone(header_factory=_HEADERS)
-"""The default policy, with the subject and the addressee folded as described above."""
-
-
 def build_message(config: SmtpConfig, delivery: Delivery, clock: Clock) -> EmailMessage:
     content = delivery.content
     message = EmailMessage(policy=POLICY)
@@ -100,13 +48,16 @@ def build_message(config: SmtpConfig, delivery: Delivery, clock: Clock) -> Email
     if config.reply_to:
         message["Reply-To"] = config.reply_to
     message["Subject"] = content["subject"]
-    message["Date"] = format_datetime(clock.now())
+    message["Date"] = clock.now()  # formatted by the header, not parsed back from text
     message["Message-ID"] = message_id(delivery.notification_id, config.message_id_domain)
     # RFC 3834: automatic, so vacation responders stay quiet.
     message["Auto-Submitted"] = "auto-generated"
     message["X-Rinnovo-Notification"] = delivery.notification_id
     # Quoted-printable keeps the message 7-bit clean for any server on the way.
     message.set_content(content["text"], cte="quoted-printable")
+    # "=_" never occurs in quoted-printable text (RFC 2045 6.7), so this boundary cannot
+    # meet either part and need not be searched for in them, as a random one would be.
+    message.make_alternative(boundary=f"=_{delivery.notification_id}")
     message.add_alternative(content["html"], subtype="html", cte="quoted-printable")
     message["Content-Language"] = delivery.locale  # after the bodies: they reset Content-*
     return message

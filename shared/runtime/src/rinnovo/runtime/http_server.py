@@ -7,10 +7,11 @@ wakes once a second for the header (``Date`` has a one-second resolution).
 """
 
 import asyncio
-import contextlib
 from types import FrameType
 
 import uvicorn
+
+from rinnovo.runtime.wakeups import woken_or_timed_out
 
 
 class QuietServer(uvicorn.Server):
@@ -25,8 +26,7 @@ class QuietServer(uvicorn.Server):
         self._stop = asyncio.Event()
         # Tick 0 of uvicorn's count refreshes the header (it does so every tenth tick).
         while not await self.on_tick(0):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.tick_seconds)
+            await woken_or_timed_out(self._stop, self.tick_seconds)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)

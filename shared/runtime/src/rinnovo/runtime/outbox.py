@@ -7,7 +7,6 @@ events are published again later, never lost; consumers deduplicate on ``event_i
 """
 
 import asyncio
-import contextlib
 import os
 import socket
 import time
@@ -23,6 +22,7 @@ from pymongo.errors import DuplicateKeyError
 
 from rinnovo.runtime.events import Record
 from rinnovo.runtime.metrics import Metrics
+from rinnovo.runtime.wakeups import woken_or_timed_out
 
 log = structlog.get_logger(__name__)
 
@@ -151,8 +151,7 @@ class OutboxRelay:
             # Otherwise wait for a write (or the poll, for other replicas' writes) rather
             # than query again at once: an empty pass costs a query too.
             self.idle.set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+            await woken_or_timed_out(self._wake, self._poll_seconds)
 
     async def relay_once(self) -> int:
         """Publish what is pending now; returns how many records left. Per collection: one

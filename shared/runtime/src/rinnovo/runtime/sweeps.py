@@ -6,12 +6,12 @@ and tried again at the next interval: the work stays in the database, nothing is
 """
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
 
 from rinnovo.runtime.metrics import Metrics
+from rinnovo.runtime.wakeups import woken_or_timed_out
 
 log = structlog.get_logger(__name__)
 
@@ -49,5 +49,4 @@ class SweepLoop:
             if self._swept is not None:
                 self._swept.inc()
             if done < self.batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.interval_seconds)
+                await woken_or_timed_out(self._wake, self.interval_seconds)

@@ -7,7 +7,6 @@ endpoint timing out) never delays another.
 """
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
@@ -16,6 +15,7 @@ import structlog
 
 from rinnovo.notifier.service_layer import delivery
 from rinnovo.notifier.service_layer.context import Context
+from rinnovo.runtime.wakeups import woken_or_timed_out
 
 log = structlog.get_logger(__name__)
 
@@ -57,8 +57,7 @@ class Deliverer:
                 log.warning("delivery sweep failed; retrying", channel=channel, exc_info=True)
                 done = 0
             if done < self.batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), self.poll_seconds)
+                await woken_or_timed_out(wake, self.poll_seconds)
 
     async def deliver_due(self, channel: str) -> int:
         """Attempt what is due on one channel now, up to a batch; returns how many."""

@@ -4,6 +4,8 @@ import contextlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+import stamina
+import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream import AckPolicy
@@ -19,6 +21,8 @@ from rinnovo.runtime.events import Record
 from rinnovo.runtime.metrics import Metrics
 from rinnovo.runtime.producer import Message, RecordProducer
 from rinnovo.runtime.settings import InfraSettings
+
+log = structlog.get_logger(__name__)
 
 
 def bootstrap_servers(infra: InfraSettings) -> list[str]:
@@ -83,8 +87,28 @@ async def ensure_topics(infra: InfraSettings, specs: Iterable[TopicSpec]) -> Non
             # Another service may create the same topics meanwhile.
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
+            await _listed(admin, {t.name for t in missing})
     finally:
         await admin.close()
+
+
+async def _listed(admin: AIOKafkaAdminClient, names: set[str], patience: float = 30.0) -> None:
+    """Wait until the broker's metadata lists the new topics: created by another service in
+    the same moment, they may not be there yet, and a consumer started before then logs
+    each as an error (it finds them later on its own)."""
+    try:
+        async for attempt in stamina.retry_context(
+            on=NotListed, attempts=None, timeout=patience, wait_initial=0.05, wait_max=0.5
+        ):
+            with attempt:
+                if not names <= set(await admin.list_topics()):
+                    raise NotListed
+    except NotListed:
+        log.warning("new topics not yet in the cluster's metadata", topics=sorted(names))
+
+
+class NotListed(Exception):
+    """New topics are not in the broker's metadata yet."""
 
 
 class OutboxPublisher:

@@ -14,28 +14,17 @@ from collections.abc import Callable
 from aiosmtplib.email import extract_recipients, extract_sender, flatten_message
 
 from rinnovo.notifier.channels.base import Delivery
-from rinnovo.notifier.channels.email import EmailChannel, SmtpConfig, build_message
+from rinnovo.notifier.channels.email import EmailChannel, build_message
 from rinnovo.notifier.domain.compose import compose
 from rinnovo.notifier.domain.identity import notification_id
 from rinnovo.notifier.domain.notifications import Audience, Target
 from rinnovo.notifier.rendering import Renderer
 from rinnovo.runtime.clock import FixedClock
 from rinnovo.runtime.locales import SUPPORTED
+from rinnovo.testing.notifier import plain_smtp
 from rinnovo.testing.notifier_samples import AT, samples
 
-CONFIG = SmtpConfig(
-    host="127.0.0.1",
-    port=25,
-    starttls=False,
-    tls=False,
-    validate_certs=True,
-    username=None,
-    password=None,
-    timeout_seconds=5.0,
-    mail_from="Area Clienti <noreply@example.it>",
-    reply_to="Assistenza <assistenza@example.it>",
-    message_id_domain="notifier.example.it",
-)
+CONFIG = plain_smtp(25, reply_to="Assistenza <assistenza@example.it>")
 GLOBALS = {"area_url": "https://area-clienti.example.it", "brand": "Area Clienti Fatturazione"}
 CLOCK = FixedClock(AT)
 

@@ -1,9 +1,12 @@
 """What is still in flight in a running system, read from facts rather than waited out.
 
 A system has settled when every service's outbox is drained (no document flags events to
-publish) and every consuming group has committed the end offset of each partition it reads,
-twice in a row with no record added anywhere between the two looks: a message consumed
-between them would have written an outbox or moved an end offset, and been seen.
+publish), the notifier has no delivery left to make, and every consuming group has committed
+the end offset of each partition it reads, twice in a row with no record added anywhere
+between the two looks: a message consumed between them would have written an outbox or moved
+an end offset, and been seen. (A notifier killed after the SMTP server accepted an e-mail,
+before it recorded so, leaves the notification pending until its lease ends; it is sent
+again then, with the same Message-ID.)
 """
 
 import json
@@ -30,10 +33,14 @@ class InFlight:
     """Service → records on its topics that its group has not committed yet."""
     ends: Mapping[str, int]
     """Partition → end offset, over every topic consumed."""
+    undelivered: int = 0
+    """The notifier's notifications still to be delivered (or retried)."""
 
     @property
     def idle(self) -> bool:
-        return not any(self.pending.values()) and not any(self.lag.values())
+        return (
+            not any(self.pending.values()) and not any(self.lag.values()) and not self.undelivered
+        )
 
 
 @cache
@@ -93,6 +100,9 @@ async def in_flight(
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url)
     try:
         pending = {name: await outbox_pending(client, db) for name, db in databases.items()}
+        undelivered = await client[databases["notifier"]]["notifications"].count_documents(
+            {"status": "pending"}
+        )
     finally:
         await client.close()
     lag: dict[str, int] = {}
@@ -102,4 +112,4 @@ async def in_flight(
         positions = await group_positions(kafka, groups[name], topics)
         lag[name] = sum(end - done for end, done in positions.values())
         ends |= {f"{tp.topic}-{tp.partition}": end for tp, (end, _) in positions.items()}
-    return InFlight(pending=pending, lag=lag, ends=ends)
+    return InFlight(pending=pending, lag=lag, ends=ends, undelivered=undelivered)

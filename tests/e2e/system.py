@@ -244,6 +244,8 @@ def service_environment(
         "RINNOVO_AUTH_SECRET": uuid.uuid4().hex,
         "RINNOVO_NOTIFIER_RETRY_INITIAL_SECONDS": "1",
         "RINNOVO_NOTIFIER_RETRY_MAX_SECONDS": "2",
+        # A killed notifier's claimed deliveries are taken up again within the tests' patience.
+        "RINNOVO_NOTIFIER_DELIVERY_LEASE_SECONDS": "30",
         "RINNOVO_NOTIFIER_SMTP_STARTTLS": "false",
         "RINNOVO_NOTIFIER_MESSAGE_ID_DOMAIN": "notifier.example.it",
     }

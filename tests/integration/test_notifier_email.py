@@ -33,6 +33,7 @@ from rinnovo.runtime.changes import Changes
 from rinnovo.runtime.clock import Clock, SystemClock
 from rinnovo.runtime.plugins import BuiltService
 from rinnovo.runtime.settings import InfraSettings
+from rinnovo.testing.notifier import plain_smtp
 from rinnovo.testing.notifier_samples import holder, samples
 from rinnovo.testing.smtp import SmtpServer
 
@@ -289,22 +290,6 @@ async def test_bad_input_goes_to_the_dead_letter_topic_or_falls_back(
     assert await notifier.notifications(template="order_confirmed") == []
 
 
-def smtp_config(smtp: SmtpServer) -> SmtpConfig:
-    return SmtpConfig(
-        host="127.0.0.1",
-        port=smtp.port,
-        starttls=False,
-        tls=False,
-        validate_certs=True,
-        username=None,
-        password=None,
-        timeout_seconds=5.0,
-        mail_from="Area Clienti <noreply@example.it>",
-        reply_to=None,
-        message_id_domain=MESSAGE_ID_DOMAIN,
-    )
-
-
 def email_context(db: Any, channel: EmailChannel, clock: Clock) -> Context:
     """The notifier's use cases on its MongoDB stores, with one e-mail channel."""
     kept = stores(db, SecretBox.from_settings([], dev_mode=True))
@@ -337,7 +322,7 @@ async def test_a_crash_between_sending_and_recording_resends_with_the_same_messa
     smtp.start()
     clock = SystemClock()
     db = mongo[database_name("notifier")]
-    config = smtp_config(smtp)
+    config = plain_smtp(smtp.port, message_id_domain=MESSAGE_ID_DOMAIN)
     renderer = Renderer({"area_url": "https://area.example.it", "brand": "Area Clienti"})
     channel = EmailChannel(config, renderer, clock)
     ctx = email_context(db, channel, clock)
@@ -398,7 +383,9 @@ async def test_the_database_away_between_sending_and_recording_records_once_with
     clock = SystemClock()
     db = mongo[database_name("notifier")]
     renderer = Renderer({"area_url": "https://area.example.it", "brand": "Area Clienti"})
-    channel = DatabaseAwayAfterSending(smtp_config(smtp), renderer, local_stack.ferretdb)
+    channel = DatabaseAwayAfterSending(
+        plain_smtp(smtp.port, message_id_domain=MESSAGE_ID_DOMAIN), renderer, local_stack.ferretdb
+    )
     ctx = email_context(db, channel, clock)
     deactivated = sample("service_deactivated")
     await notify(ctx, deactivated)

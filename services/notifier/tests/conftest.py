@@ -9,7 +9,7 @@ import pytest
 from rinnovo.notifier.channels.email import EmailChannel, SmtpConfig
 from rinnovo.notifier.rendering import Renderer
 from rinnovo.runtime.clock import FixedClock
-from rinnovo.testing.notifier import Notifier, in_memory
+from rinnovo.testing.notifier import Notifier, in_memory, plain_smtp
 from rinnovo.testing.notifier_samples import AT
 from rinnovo.testing.smtp import Inbox, SmtpServer, free_port
 
@@ -27,26 +27,10 @@ def smtp_server() -> Iterator[SmtpServer]:
     server.stop()
 
 
-def smtp_config(port: int) -> SmtpConfig:
-    return SmtpConfig(
-        host="127.0.0.1",
-        port=port,
-        starttls=False,
-        tls=False,
-        validate_certs=True,
-        username=None,
-        password=None,
-        timeout_seconds=5.0,
-        mail_from="Area Clienti <noreply@example.it>",
-        reply_to=None,
-        message_id_domain="notifier.example.it",
-    )
-
-
 @pytest.fixture(scope="module")
 def any_smtp_config() -> SmtpConfig:
     """For building messages without sending them (module-wide, so property tests can use it)."""
-    return smtp_config(free_port())
+    return plain_smtp(free_port())
 
 
 @pytest.fixture
@@ -56,7 +40,7 @@ def renderer() -> Renderer:
 
 @pytest.fixture
 def email_channel(smtp_server: SmtpServer, renderer: Renderer) -> EmailChannel:
-    return EmailChannel(smtp_config(smtp_server.port), renderer, FixedClock(AT))
+    return EmailChannel(plain_smtp(smtp_server.port), renderer, FixedClock(AT))
 
 
 @pytest.fixture
@@ -69,7 +53,7 @@ def inbox(smtp_server: SmtpServer) -> Iterator[Inbox]:
 @pytest.fixture
 def email_channel_to_nowhere(renderer: Renderer) -> EmailChannel:
     """Pointed at a port where no server listens."""
-    return EmailChannel(smtp_config(free_port()), renderer, FixedClock(AT))
+    return EmailChannel(plain_smtp(free_port()), renderer, FixedClock(AT))
 
 
 @pytest.fixture
@@ -78,6 +62,6 @@ async def notifier(
 ) -> AsyncIterator[Notifier]:
     clock = FixedClock(AT)
     inbox.messages.clear()
-    built = in_memory(clock, EmailChannel(smtp_config(smtp_server.port), renderer, clock))
+    built = in_memory(clock, EmailChannel(plain_smtp(smtp_server.port), renderer, clock))
     yield built
     await built.ctx.channels["webhook"].close()

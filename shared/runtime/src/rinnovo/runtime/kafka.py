@@ -1,10 +1,10 @@
 """Kafka wiring: the broker, topics, the publisher the outbox uses, and subscriptions."""
 
+import asyncio
 import contextlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-import stamina
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -95,20 +95,16 @@ async def ensure_topics(infra: InfraSettings, specs: Iterable[TopicSpec]) -> Non
 async def _listed(admin: AIOKafkaAdminClient, names: set[str], patience: float = 30.0) -> None:
     """Wait until the broker's metadata lists the new topics: created by another service in
     the same moment, they may not be there yet, and a consumer started before then logs
-    each as an error (it finds them later on its own)."""
+    each as an error (it finds them later on its own). Waiting is the normal course here, not
+    a failure to retry, so nothing is logged unless the patience runs out."""
     try:
-        async for attempt in stamina.retry_context(
-            on=NotListed, attempts=None, timeout=patience, wait_initial=0.05, wait_max=0.5
-        ):
-            with attempt:
-                if not names <= set(await admin.list_topics()):
-                    raise NotListed
-    except NotListed:
+        async with asyncio.timeout(patience):
+            while True:
+                if names <= set(await admin.list_topics()):
+                    return
+                await asyncio.sleep(0.05)
+    except TimeoutError:
         log.warning("new topics not yet in the cluster's metadata", topics=sorted(names))
-
-
-class NotListed(Exception):
-    """New topics are not in the broker's metadata yet."""
 
 
 class OutboxPublisher:

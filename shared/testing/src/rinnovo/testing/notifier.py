@@ -10,6 +10,7 @@ import httpx
 from rinnovo.contracts import Event
 from rinnovo.notifier.adapters.layout import NOTIFICATIONS, SCHEDULE
 from rinnovo.notifier.channels.base import Channel
+from rinnovo.notifier.channels.email import SmtpConfig
 from rinnovo.notifier.channels.webhook import WebhookChannel
 from rinnovo.notifier.domain.delivery import RetryPolicy
 from rinnovo.notifier.domain.egress import EgressPolicy
@@ -23,6 +24,25 @@ from rinnovo.notifier.service_layer.ports import Search
 from rinnovo.runtime.changes import Aggregates, Changes
 from rinnovo.runtime.clock import FixedClock
 from rinnovo.testing.aggregates import MemoryAggregates
+
+
+def plain_smtp(
+    port: int, *, reply_to: str | None = None, message_id_domain: str = "notifier.example.it"
+) -> SmtpConfig:
+    """An SMTP server on this machine without TLS or login, as the tests' server is."""
+    return SmtpConfig(
+        host="127.0.0.1",
+        port=port,
+        starttls=False,
+        tls=False,
+        validate_certs=True,
+        username=None,
+        password=None,
+        timeout_seconds=5.0,
+        mail_from="Area Clienti <noreply@example.it>",
+        reply_to=reply_to,
+        message_id_domain=message_id_domain,
+    )
 
 
 class MemoryOrders:

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -56,6 +57,13 @@ func run(listenAddr, dataDir, logLevel string) error {
 		return err
 	}
 
+	// Collect when the heap has grown by four times the live data, unless GOGC says
+	// otherwise: the live heap is a few MiB, and against Go's default (100) this cut the
+	// server's CPU under our services' load by about a fifth.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	socketDir := dir
@@ -69,10 +77,15 @@ func run(listenAddr, dataDir, logLevel string) error {
 	_ = os.Remove(socket) // left by a killed run
 
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{Unix: socket},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
+		Listener: ferretdb.ListenerConfig{Unix: socket},
+		Logger:   logger,
+		Handler:  "sqlite",
+		// WAL with synchronous=normal, as MongoDB acknowledges a write (w:1) before its
+		// journal is flushed: a committed write survives the process being killed, and only
+		// a crash of the machine itself may lose the last ones. A flush per commit (SQLite's
+		// default, "full") cost about 0.45 ms of waiting per write here, with every write
+		// waiting in line behind the proxy's lock.
+		SQLiteURL: "file:" + dir + "/?_pragma=synchronous(normal)",
 	})
 	if err != nil {
 		return err

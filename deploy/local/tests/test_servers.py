@@ -139,6 +139,48 @@ async def test_mongodb_operations_we_rely_on(local_stack: LocalStack) -> None:
         await client.close()
 
 
+# Strings as FerretDB stores them in JSON: with and without escapes (patch 07 reads those
+# without escapes as their bytes), with characters JSON writes escaped, and not ASCII.
+AWKWARD_STRINGS = [
+    "",
+    "plain",
+    'a "quoted" word',
+    "back\\slash",
+    "tab\tnew\nline\rreturn",
+    "\x01\x1f control",
+    "<b>&amp;</b>",
+    "perché è già così",
+    "emoji \U0001f600 and \u2028 separator",
+    "x" * 10_000,
+]
+
+
+async def test_stored_values_read_back_exactly(local_stack: LocalStack) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(local_stack.mongodb_url)
+    try:
+        items = client[f"devstack_{uuid.uuid4().hex[:8]}"]["items"]
+        when = datetime(2026, 3, 31, 22, 0, tzinfo=UTC).replace(tzinfo=None)
+        doc = {
+            "_id": "d1",
+            "strings": AWKWARD_STRINGS,
+            "nested": {s: {"value": s, "n": i} for i, s in enumerate(AWKWARD_STRINGS[1:4])},
+            "numbers": [0, -1, 2**31 - 1, 2**40, 0.1, -2.5],
+            "flags": [True, False, None],
+            "when": when,
+            "id": ObjectId("65a000000000000000000001"),
+        }
+        await items.insert_one(doc)
+        assert await items.find_one({"_id": "d1"}) == doc
+        # An update reads the stored document, changes it and writes it again.
+        await items.update_one({"_id": "d1"}, {"$set": {"strings.1": "changed"}})
+        changed = await items.find_one({"_id": "d1"})
+        assert changed == doc | {"strings": [AWKWARD_STRINGS[0], "changed", *AWKWARD_STRINGS[2:]]}
+        for text in AWKWARD_STRINGS:  # and each is found by equality
+            assert await items.count_documents({"strings": text}) == (text != "plain")
+    finally:
+        await client.close()
+
+
 async def test_single_document_writes_are_atomic_under_concurrency(
     local_stack: LocalStack,
 ) -> None:
@@ -559,6 +601,25 @@ def test_servers_die_with_a_killed_parent(tmp_path: Path) -> None:
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(child)
+
+
+def test_acknowledged_writes_survive_the_server_being_killed(tmp_path: Path) -> None:
+    """SQLite runs with synchronous=normal (deploy/local/ferretdb/main.go): a write the
+    server acknowledged is in its log, and a killed process loses none of them."""
+    from pymongo import MongoClient
+
+    with FerretDBServer(tmp_path / "ferretdb") as server:
+        with MongoClient[dict[str, Any]](server.url) as client:
+            items = client["db"]["items"]
+            items.insert_many([{"_id": i, "v": 0} for i in range(200)])
+            for i in range(200):
+                items.update_one({"_id": i}, {"$inc": {"v": i}})
+        server.kill()
+        server.start()
+        server.wait_ready(120)
+        with MongoClient[dict[str, Any]](server.url) as client:
+            kept = {d["_id"]: d["v"] for d in client["db"]["items"].find()}
+        assert kept == {i: i for i in range(200)}
 
 
 def test_ferretdb_restart_keeps_data_and_port(tmp_path: Path) -> None:

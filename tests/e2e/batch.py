@@ -149,8 +149,11 @@ class RenewalBatch:
     async def mails_done(self) -> int:
         return self.completion_mails()
 
-    async def wait_for(self, progress: Callable[[], Awaitable[int]], at_least: int) -> int:
-        """Poll until ``progress`` reaches ``at_least``; returns what it was then."""
+    async def wait_for(
+        self, progress: Callable[[], Awaitable[int]], at_least: int, every: float = 1.0
+    ) -> int:
+        """Poll until ``progress`` reaches ``at_least``, every ``every`` seconds; returns what
+        it was then."""
         seen = 0
 
         last_told = time.monotonic()
@@ -163,7 +166,9 @@ class RenewalBatch:
                 last_told = time.monotonic()
             return seen >= at_least
 
-        await eventually(reached, timeout=600, what=f"{progress.__name__} to {at_least}", every=1)
+        await eventually(
+            reached, timeout=600, what=f"{progress.__name__} to {at_least}", every=every
+        )
         log.info("%s reached %d", progress.__name__, seen)
         return seen
 

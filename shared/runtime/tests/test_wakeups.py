@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 
+from rinnovo.runtime.service import stop_all
 from rinnovo.runtime.sweeps import SweepLoop
 from rinnovo.runtime.wakeups import woken_or_timed_out
 
@@ -52,3 +53,23 @@ async def test_a_sweep_loop_woken_as_it_is_stopped_stops() -> None:
     running.cancel()
     done, _ = await asyncio.wait({running}, timeout=2)
     assert running in done and running.cancelled()
+
+
+async def test_a_loop_that_swallows_its_cancellation_is_cancelled_again() -> None:
+    cancellations = 0
+
+    async def stubborn() -> None:
+        nonlocal cancellations
+        while True:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                cancellations += 1
+                if cancellations > 1:
+                    raise  # the second is kept
+
+    task = asyncio.create_task(stubborn(), name="stubborn")
+    await asyncio.sleep(0)
+    async with asyncio.timeout(5):
+        await stop_all([task], patience=0.05)
+    assert task.cancelled() and cancellations == 2

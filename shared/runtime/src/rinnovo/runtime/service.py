@@ -213,9 +213,7 @@ class ServiceRuntime:
             log.info("service started", service=self.name)
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await stop_all(tasks)
             await self.broker.stop()
             await self.producer.stop()
             await self.mongo.close()
@@ -305,3 +303,17 @@ class ServiceRuntime:
 
 
 __all__ = ["ServiceRuntime", "problem_response"]
+
+
+async def stop_all(tasks: Sequence[asyncio.Task[None]], patience: float = 5.0) -> None:
+    """Cancel the background loops and wait until each has ended. A loop that is still
+    running after ``patience`` lost its cancellation (on Python 3.11 a wait woken in the
+    same moment can swallow one) and is cancelled again, by name in the log."""
+    pending = set(tasks)
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=patience)
+        for task in pending:
+            log.warning("a background loop did not stop when cancelled", loop=task.get_name())
+    await asyncio.gather(*tasks, return_exceptions=True)  # each one's end, read
